@@ -1,0 +1,145 @@
+// pybind11 module `_native`: the CPU kernels. Python validates arguments; the checks here are the
+// cheap invariants that keep a wrong call from writing out of bounds (they raise, never abort).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "cpu/gaussian_losses.hpp"
+#include "cpu/random.hpp"
+#include "ib/philox.hpp"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace py = pybind11;
+
+namespace {
+
+int max_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw std::invalid_argument(message);
+}
+
+// A writable C-contiguous array of the given dtype and element count.
+template <class T>
+T* output_pointer(py::array& a, py::ssize_t size, const char* name) {
+  require(py::isinstance<py::array_t<T>>(a) && (a.flags() & py::array::c_style) && a.writeable(),
+          std::string(name) + ": expected a writable C-contiguous array of the kernel's dtype");
+  require(a.size() == size, std::string(name) + ": has " + std::to_string(a.size()) + " elements, expected " +
+                                std::to_string(size));
+  return static_cast<T*>(a.mutable_data());
+}
+
+template <class T>
+const T* input_pointer(const py::array& a, py::ssize_t size, const char* name) {
+  require(py::isinstance<py::array_t<T>>(a) && (a.flags() & py::array::c_style),
+          std::string(name) + ": expected a C-contiguous array of the kernel's dtype");
+  require(a.size() == size, std::string(name) + ": has " + std::to_string(a.size()) + " elements, expected " +
+                                std::to_string(size));
+  return static_cast<const T*>(a.data());
+}
+
+void fill_uint32(py::array out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed,
+                 std::uint64_t first_stream, std::uint64_t offset, int threads) {
+  auto* dst = output_pointer<std::uint32_t>(out, static_cast<py::ssize_t>(n_streams * n), "out");
+  py::gil_scoped_release release;
+  ib::cpu::fill_uint32(dst, n_streams, n, seed, first_stream, offset, threads);
+}
+
+template <class T>
+void fill_normal_typed(py::array& out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed,
+                       std::uint64_t first_stream, std::uint64_t offset, int threads) {
+  auto* dst = output_pointer<T>(out, static_cast<py::ssize_t>(n_streams * n), "out");
+  py::gil_scoped_release release;
+  ib::cpu::fill_normal<T>(dst, n_streams, n, seed, first_stream, offset, threads);
+}
+
+void fill_normal(py::array out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed,
+                 std::uint64_t first_stream, std::uint64_t offset, int threads) {
+  if (py::isinstance<py::array_t<float>>(out)) {
+    fill_normal_typed<float>(out, n_streams, n, seed, first_stream, offset, threads);
+  } else {
+    fill_normal_typed<double>(out, n_streams, n, seed, first_stream, offset, threads);
+  }
+}
+
+template <class T>
+void gaussian_losses_typed(const std::string& loss, const py::array& products, const py::array& offset,
+                           const py::array& labels, py::array& losses, std::int64_t k, std::int64_t t,
+                           int threads) {
+  const std::int64_t batch = losses.size();
+  T* out = output_pointer<T>(losses, batch, "losses");
+  const T* prod = input_pointer<T>(products, batch * k * t, "products");
+  const double* off = input_pointer<double>(offset, k * t, "offset");
+  if (loss == "mse") {
+    py::gil_scoped_release release;
+    ib::cpu::mse_losses<T>(prod, off, batch, k, t, out, threads);
+  } else if (loss == "error") {
+    const std::int64_t* lab = input_pointer<std::int64_t>(labels, t, "labels");
+    py::gil_scoped_release release;
+    ib::cpu::error_losses<T>(prod, off, lab, batch, k, t, out, threads);
+  } else {
+    throw std::invalid_argument("loss: unknown loss '" + loss + "'");
+  }
+}
+
+// products: [batch, k, t]; offset: [k, t] (mean - targets for "mse", mean for "error", transposed);
+// labels: [t] int64 (ignored for "mse"); losses: [batch].
+void gaussian_losses(const std::string& loss, const py::array& products, const py::array& offset,
+                     const py::array& labels, py::array losses, std::int64_t k, std::int64_t t, int threads) {
+  require(k > 0 && t > 0, "k and t must be positive");
+  if (py::isinstance<py::array_t<float>>(losses)) {
+    gaussian_losses_typed<float>(loss, products, offset, labels, losses, k, t, threads);
+  } else {
+    gaussian_losses_typed<double>(loss, products, offset, labels, losses, k, t, threads);
+  }
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_native, m) {
+  m.doc() = "inductive-bias CPU kernels";
+  m.def("philox4x32_10",
+        [](std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3, std::uint32_t k0,
+           std::uint32_t k1) {
+          const ib::Philox4x32 r = ib::philox4x32_10(c0, c1, c2, c3, k0, k1);
+          return py::make_tuple(r.v[0], r.v[1], r.v[2], r.v[3]);
+        },
+        "The Philox4x32-10 bijection on counter (c0..c3) and key (k0, k1).");
+  m.def("fill_uint32", &fill_uint32, py::arg("out"), py::arg("n_streams"), py::arg("n"), py::arg("seed"),
+        py::arg("first_stream"), py::arg("offset"), py::arg("threads"));
+  m.def("fill_normal", &fill_normal, py::arg("out"), py::arg("n_streams"), py::arg("n"), py::arg("seed"),
+        py::arg("first_stream"), py::arg("offset"), py::arg("threads"));
+  m.def("gaussian_losses", &gaussian_losses, py::arg("loss"), py::arg("products"), py::arg("offset"),
+        py::arg("labels"), py::arg("losses"), py::arg("k"), py::arg("t"), py::arg("threads"));
+  m.def("max_threads", &max_threads);
+  m.def("build_info", [] {
+    py::dict info;
+    info["version"] = IB_VERSION;
+#ifdef _OPENMP
+    info["openmp"] = true;
+    info["openmp_version"] = _OPENMP;
+#else
+    info["openmp"] = false;
+#endif
+#if defined(__clang__)
+    info["compiler"] = std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+    info["compiler"] = std::string("gcc ") + __VERSION__;
+#else
+    info["compiler"] = "unknown";
+#endif
+    return info;
+  });
+}

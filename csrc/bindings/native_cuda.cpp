@@ -1,0 +1,104 @@
+// pybind11 module `_native_cuda`: the CUDA kernels. Arrays arrive as device pointers (integers)
+// with sizes, allocated and validated by the Python layer; `stream` is the caller's CUDA stream
+// (CuPy: cupy.cuda.get_current_stream().ptr).
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "cuda/check.cuh"
+#include "cuda/gaussian_losses.cuh"
+#include "cuda/random.cuh"
+
+namespace py = pybind11;
+
+namespace {
+
+template <class T>
+T* device_pointer(std::uintptr_t address) {
+  return reinterpret_cast<T*>(address);
+}
+
+int device_count() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();  // no driver or no device: clear the sticky error, report none
+    return 0;
+  }
+  return count;
+}
+
+void fill_normal(std::uintptr_t out, const std::string& dtype, std::uint64_t n_streams, std::uint64_t n,
+                 std::uint64_t seed, std::uint64_t first_stream, std::uint64_t offset, std::uintptr_t stream) {
+  py::gil_scoped_release release;
+  if (dtype == "float32") {
+    ib::cuda::fill_normal(device_pointer<float>(out), n_streams, n, seed, first_stream, offset, stream);
+  } else if (dtype == "float64") {
+    ib::cuda::fill_normal(device_pointer<double>(out), n_streams, n, seed, first_stream, offset, stream);
+  } else {
+    throw std::invalid_argument("dtype: expected float32 or float64, got " + dtype);
+  }
+}
+
+template <class T>
+void gaussian_losses_typed(const std::string& loss, std::uintptr_t products, std::uintptr_t offset,
+                           std::uintptr_t labels, std::uintptr_t losses, std::int64_t batch, std::int64_t k,
+                           std::int64_t t, std::uintptr_t stream) {
+  if (loss == "mse") {
+    ib::cuda::mse_losses(device_pointer<const T>(products), device_pointer<const double>(offset), batch, k, t,
+                         device_pointer<T>(losses), stream);
+  } else if (loss == "error") {
+    ib::cuda::error_losses(device_pointer<const T>(products), device_pointer<const double>(offset),
+                           device_pointer<const std::int64_t>(labels), batch, k, t, device_pointer<T>(losses),
+                           stream);
+  } else {
+    throw std::invalid_argument("loss: unknown loss '" + loss + "'");
+  }
+}
+
+// products: [batch, k, t]; offset: [k, t] float64; labels: [t] int64 (ignored for "mse"); losses: [batch]
+void gaussian_losses(const std::string& loss, const std::string& dtype, std::uintptr_t products,
+                     std::uintptr_t offset, std::uintptr_t labels, std::uintptr_t losses, std::int64_t batch,
+                     std::int64_t k, std::int64_t t, std::uintptr_t stream) {
+  if (batch < 0 || k <= 0 || t <= 0) throw std::invalid_argument("batch, k and t must be positive");
+  if (batch == 0) return;
+  py::gil_scoped_release release;
+  if (dtype == "float32") {
+    gaussian_losses_typed<float>(loss, products, offset, labels, losses, batch, k, t, stream);
+  } else if (dtype == "float64") {
+    gaussian_losses_typed<double>(loss, products, offset, labels, losses, batch, k, t, stream);
+  } else {
+    throw std::invalid_argument("dtype: expected float32 or float64, got " + dtype);
+  }
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_native_cuda, m) {
+  m.doc() = "inductive-bias CUDA kernels";
+  m.def("device_count", &device_count, "Number of usable CUDA devices (0 without a driver).");
+  m.def("fill_uint32",
+        [](std::uintptr_t out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed,
+           std::uint64_t first_stream, std::uint64_t offset, std::uintptr_t stream) {
+          py::gil_scoped_release release;
+          ib::cuda::fill_uint32(device_pointer<std::uint32_t>(out), n_streams, n, seed, first_stream, offset,
+                                stream);
+        },
+        py::arg("out"), py::arg("n_streams"), py::arg("n"), py::arg("seed"), py::arg("first_stream"),
+        py::arg("offset"), py::arg("stream"));
+  m.def("fill_normal", &fill_normal, py::arg("out"), py::arg("dtype"), py::arg("n_streams"), py::arg("n"),
+        py::arg("seed"), py::arg("first_stream"), py::arg("offset"), py::arg("stream"));
+  m.def("gaussian_losses", &gaussian_losses, py::arg("loss"), py::arg("dtype"), py::arg("products"),
+        py::arg("offset"), py::arg("labels"), py::arg("losses"), py::arg("batch"), py::arg("k"), py::arg("t"),
+        py::arg("stream"));
+  m.def("build_info", [] {
+    py::dict info;
+    int runtime = 0;
+    cudaRuntimeGetVersion(&runtime);
+    info["cuda_runtime_version"] = runtime;
+    info["cuda_architectures"] = IB_CUDA_ARCHITECTURES;
+    info["cuda_runtime"] = "static";
+    return info;
+  });
+}

@@ -1,0 +1,16 @@
+// CPU Philox streams. Substream s of the output is stream `first_stream + s` (mod 2^64).
+//   out: [n_streams, n]   out[s, j] = word / normal (offset + j) of that substream
+#pragma once
+
+#include <cstdint>
+
+namespace ib::cpu {
+
+void fill_uint32(std::uint32_t* out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed,
+                 std::uint64_t first_stream, std::uint64_t offset, int threads);
+
+template <class T>
+void fill_normal(T* out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed,
+                 std::uint64_t first_stream, std::uint64_t offset, int threads);
+
+}  // namespace ib::cpu

@@ -1,0 +1,16 @@
+// Host/device markers shared by the C++ and CUDA builds.
+#pragma once
+
+#if defined(__CUDACC__)
+#define IB_HD __host__ __device__ __forceinline__
+#else
+#define IB_HD inline
+#endif
+
+// Function multi-versioning for the CPU kernels: one binary runs the AVX-512, AVX2 or baseline
+// x86-64 code, whichever the machine has, so a portable wheel is still vectorized.
+#if !defined(__CUDACC__) && defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+#define IB_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define IB_TARGET_CLONES
+#endif

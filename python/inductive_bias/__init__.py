@@ -1,0 +1,21 @@
+"""inductive-bias: how much information, beyond the training data, a model needs to generalize."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import random
+from ._backend import build_info, cuda_available, get_num_threads, set_num_threads
+from .gaussian_losses import sample_gaussian_losses
+
+try:
+    __version__ = version("inductive-bias")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "build_info",
+    "cuda_available",
+    "get_num_threads",
+    "random",
+    "sample_gaussian_losses",
+    "set_num_threads",
+]

@@ -1,0 +1,53 @@
+"""Arrays from anywhere: NumPy and CuPy pass through, other DLPack producers (PyTorch, JAX, ...)
+are viewed zero-copy and results go back to the caller's array type."""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+import numpy as np
+
+from ._backend import cupy_module
+
+_DLPACK_CPU, _DLPACK_CUDA = 1, 2
+
+
+def array_module(x):
+    """numpy or cupy, whichever owns `x` (after `as_array`)."""
+    cupy = cupy_module()
+    if cupy is not None and isinstance(x, cupy.ndarray):
+        return cupy
+    return np
+
+
+def as_array(name: str, x):
+    """(array, restore): `x` as a NumPy or CuPy array, and a function that turns a result of the
+    same backend back into the caller's array type."""
+    cupy = cupy_module()
+    if isinstance(x, np.ndarray) or (cupy is not None and isinstance(x, cupy.ndarray)):
+        return x, _identity
+    if hasattr(x, "__dlpack__") and hasattr(x, "__dlpack_device__"):
+        device_type = int(x.__dlpack_device__()[0])
+        if device_type == _DLPACK_CPU:
+            return np.from_dlpack(x), _restorer(x)
+        if device_type == _DLPACK_CUDA:
+            if cupy is None:
+                raise RuntimeError(f"{name}: a CUDA array was given but CuPy is not installed")
+            return cupy.from_dlpack(x), _restorer(x)
+        raise TypeError(f"{name}: arrays on DLPack device type {device_type} are not supported")
+    try:
+        return np.asarray(x), _identity
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name}: expected an array, got {type(x).__name__}") from error
+
+
+def _identity(result):
+    return result
+
+
+def _restorer(original) -> Callable:
+    """from_dlpack of the library that owns `original` (torch.from_dlpack, jax.numpy.from_dlpack)."""
+    package = sys.modules.get(type(original).__module__.split(".")[0])
+    convert = getattr(package, "from_dlpack", None) or getattr(getattr(package, "numpy", None), "from_dlpack", None)
+    return convert if convert is not None else _identity

@@ -1,0 +1,70 @@
+"""Plain NumPy twins of the native kernels, for the tests. Slow and obvious on purpose: they use
+numpy's own log/sin/cos and one hypothesis at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+
+_M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
+_W0, _W1 = 0x9E3779B9, 0xBB67AE85
+_MASK = np.uint64(0xFFFFFFFF)
+
+
+def philox4x32_10(counters, key) -> np.ndarray:
+    """counters: [N, 4] of 32-bit words; key: (k0, k1). Returns the [N, 4] uint32 outputs."""
+    c = np.asarray(counters, dtype=np.uint64).reshape(-1, 4).copy()
+    k0, k1 = int(key[0]), int(key[1])
+    for round_ in range(10):
+        if round_:
+            k0, k1 = (k0 + _W0) & 0xFFFFFFFF, (k1 + _W1) & 0xFFFFFFFF
+        p0, p1 = _M0 * c[:, 0], _M1 * c[:, 2]
+        c = np.stack([(p1 >> np.uint64(32)) ^ c[:, 1] ^ np.uint64(k0), p1 & _MASK,
+                      (p0 >> np.uint64(32)) ^ c[:, 3] ^ np.uint64(k1), p0 & _MASK], axis=1)
+    return c.astype(np.uint32)
+
+
+def _blocks(seed: int, stream: int, first: int, count: int) -> np.ndarray:
+    block = np.arange(first, first + count, dtype=np.uint64)
+    counters = np.stack([block & _MASK, block >> np.uint64(32),
+                         np.full_like(block, stream & 0xFFFFFFFF), np.full_like(block, stream >> 32)], axis=1)
+    return philox4x32_10(counters, (seed & 0xFFFFFFFF, seed >> 32))
+
+
+def uint32_stream(n: int, seed: int = 0, stream: int = 0, offset: int = 0) -> np.ndarray:
+    first = offset // 4
+    words = _blocks(seed, stream, first, (offset + n + 3) // 4 - first).reshape(-1)
+    return words[offset - 4 * first : offset - 4 * first + n]
+
+
+def normal_stream(n: int, seed: int = 0, stream: int = 0, offset: int = 0) -> np.ndarray:
+    first = offset // 2
+    w = _blocks(seed, stream, first, (offset + n + 1) // 2 - first).astype(np.uint64)
+    a = ((w[:, 1] << np.uint64(32)) | w[:, 0]) >> np.uint64(12)
+    b = ((w[:, 3] << np.uint64(32)) | w[:, 2]) >> np.uint64(12)
+    u1 = 1.0 - a.astype(np.float64) / 2.0**52
+    u2 = b.astype(np.float64) / 2.0**52
+    radius = np.sqrt(-2.0 * np.log(u1))
+    z = np.stack([radius * np.cos(2 * np.pi * u2), radius * np.sin(2 * np.pi * u2)], axis=1).reshape(-1)
+    return z[offset - 2 * first : offset - 2 * first + n]
+
+
+def gaussian_losses(mean, factor, targets, n_hypotheses: int, seed: int = 0, loss: str = "mse",
+                    start: int = 0) -> np.ndarray:
+    """Twin of sample_gaussian_losses: hypothesis i = mean + factor @ z_i, z_i^T = normals of stream i."""
+    mean, factor, targets = np.asarray(mean), np.asarray(factor), np.asarray(targets)
+    t, k = mean.shape
+    r = factor.shape[1]
+    if targets.ndim == 1:
+        labels = targets.astype(np.int64)
+        targets = np.eye(k)[labels]
+    else:
+        labels = targets.argmax(axis=1)
+    losses = np.empty(n_hypotheses)
+    for h in range(n_hypotheses):
+        z = normal_stream(k * r, seed, start + h).reshape(k, r).T
+        prediction = mean.astype(np.float64) + factor.astype(np.float64) @ z
+        if loss == "mse":
+            losses[h] = np.mean((prediction - targets) ** 2)
+        else:
+            losses[h] = np.mean(prediction.argmax(axis=1) != labels)
+    return losses

@@ -1,0 +1,207 @@
+"""Batched test losses of random hypotheses from a Gaussian hypothesis space.
+
+Hypothesis ``i`` on the test set is ``mean + factor @ z_i`` with ``z_i [r, k]`` read from Philox
+substream ``i`` of ``seed``: its first ``k * r`` normals, row-major, are ``z_i`` transposed. So a
+hypothesis depends only on ``(seed, i)``, never on the batch it was computed in, the thread count
+or the device.
+
+Per batch of hypotheses: a native kernel fills ``Z [batch * k, r]``, BLAS (NumPy, or cuBLAS through
+CuPy) computes ``Z @ factor.T`` into ``[batch, k, t]``, and a native kernel reduces each hypothesis
+to its loss in one pass (float64 accumulation). On the CPU the draws and reductions of neighbouring
+batches overlap the product.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from . import _backend, _validation
+from ._arrays import array_module, as_array
+from ._backend import _native
+from ._progress import progress_bar
+
+__all__ = ["sample_gaussian_losses"]
+
+LOSSES = ("mse", "error")
+DEFAULT_MEMORY_BYTES = 256 * 2**20  # working buffers of one batch
+
+
+def default_batch_size(n_hypotheses: int, t: int, r: int, k: int, itemsize: int,
+                       memory_bytes: int = DEFAULT_MEMORY_BYTES) -> int:
+    """Hypotheses per batch so that the work buffers (Z and the products, twice) fit `memory_bytes`."""
+    per_hypothesis = max(1, 2 * k * (r + t) * itemsize)
+    return max(1, min(n_hypotheses, memory_bytes // per_hypothesis))
+
+
+def sample_gaussian_losses(mean, factor, targets, n_hypotheses: int, seed: int = 0, loss: str = "mse",
+                           batch_size: int | None = None, start: int = 0, progress: bool = False):
+    """Test losses of ``n_hypotheses`` random hypotheses ``mean + factor @ z``.
+
+    Parameters
+    ----------
+    mean : array [t, k]
+        Mean prediction on the ``t`` test points for ``k`` outputs.
+    factor : array [t, r]
+        Any ``L`` with ``L @ L.T`` the covariance of the predictions (shared by the outputs).
+    targets : array [t, k] of floats, or [t] of integer class labels in ``[0, k)``
+        Labels become one-hot targets for ``"mse"``; float targets give labels by argmax for ``"error"``.
+    n_hypotheses : int
+        Hypotheses ``start .. start + n_hypotheses - 1`` are evaluated.
+    loss : ``"mse"`` (mean squared error over the ``t * k`` entries) or ``"error"`` (0-1 error of
+        the argmax over outputs against the label).
+    batch_size : hypotheses per batch; by default as many as fit 256 MiB of work buffers.
+
+    Returns
+    -------
+    losses : array [n_hypotheses] in the precision of ``mean``/``factor`` (float32 or float64), of
+    the caller's array type (NumPy, CuPy, or a DLPack producer's such as PyTorch).
+    """
+    mean, restore = as_array("mean", mean)
+    factor, _ = as_array("factor", factor)
+    targets, _ = as_array("targets", targets)
+    xp = array_module(mean)
+    for name, array in (("factor", factor), ("targets", targets)):
+        if array_module(array) is not xp:
+            raise TypeError(f"{name}: must be on the same device as mean ({xp.__name__} array expected)")
+
+    if mean.ndim != 2:
+        raise ValueError(f"mean: expected shape [t, k], got {mean.shape}")
+    t, k = mean.shape
+    if t == 0 or k == 0:
+        raise ValueError(f"mean: needs at least one test point and one output, got shape {mean.shape}")
+    if factor.ndim != 2 or factor.shape[0] != t:
+        raise ValueError(f"factor: expected shape [t={t}, r], got {factor.shape}")
+    for name, array in (("mean", mean), ("factor", factor)):
+        if array.dtype not in (np.float32, np.float64):
+            raise TypeError(f"{name}: expected float32 or float64, got {array.dtype}")
+    dtype = np.result_type(mean.dtype, factor.dtype)
+    _validation.finite("mean", mean, xp)
+    _validation.finite("factor", factor, xp)
+    if loss not in LOSSES:
+        raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
+    n_hypotheses = _validation.integer("n_hypotheses", n_hypotheses)
+    seed = _validation.seed(seed)
+    start = _validation.integer("start", start, 0)
+    if start + n_hypotheses > _validation.UINT64_LIMIT:
+        raise ValueError("start: start + n_hypotheses must not exceed 2^64 (hypothesis indices are 64-bit)")
+    r = factor.shape[1]
+    if batch_size is None:
+        batch_size = default_batch_size(n_hypotheses, t, r, k, dtype.itemsize)
+    else:
+        batch_size = _validation.integer("batch_size", batch_size, 1)
+
+    labels, one_hot = _labels_and_targets(targets, t, k, xp)
+    if loss == "mse":
+        offset = xp.ascontiguousarray((mean.astype(np.float64) - one_hot).T)
+    else:
+        offset = xp.ascontiguousarray(mean.astype(np.float64).T)
+
+    factor_t = factor.astype(dtype, copy=False).T
+    losses = xp.empty(n_hypotheses, dtype=dtype)
+    batch_size = min(batch_size, max(n_hypotheses, 1))
+    batches = [(first, min(batch_size, n_hypotheses - first)) for first in range(0, n_hypotheses, batch_size)]
+    # Two sets of buffers: batch i's product runs while batch i+1 is drawn and batch i-1 reduced.
+    z = [xp.empty((batch_size * k, r), dtype=dtype) for _ in range(2)]
+    products = [xp.empty((batch_size * k, t), dtype=dtype) for _ in range(2)]
+    kernels = _CudaKernels(dtype) if xp is not np else _CpuKernels()
+
+    def draw(i):
+        first, size = batches[i]
+        kernels.fill_normal(z[i % 2][: size * k], size, k * r, seed, start + first)
+
+    def multiply(i):
+        size = batches[i][1]
+        xp.matmul(z[i % 2][: size * k], factor_t, out=products[i % 2][: size * k])
+
+    def reduce(i):
+        first, size = batches[i]
+        kernels.losses(loss, products[i % 2][: size * k], offset, labels, losses[first : first + size], k, t)
+
+    with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
+        kernels.pipeline(len(batches), draw, multiply, reduce, lambda i: bar.update(batches[i][1]))
+    return restore(losses)
+
+
+def _labels_and_targets(targets, t: int, k: int, xp):
+    """(labels [t] int64, one-hot or given targets [t, k] float64)."""
+    if targets.ndim == 1:
+        if targets.shape[0] != t:
+            raise ValueError(f"targets: expected {t} labels, got {targets.shape[0]}")
+        if targets.dtype.kind not in "iu":
+            raise TypeError(f"targets: labels of shape [t] must be integers, got {targets.dtype}")
+        if t and (int(targets.min()) < 0 or int(targets.max()) >= k):
+            raise ValueError(f"targets: labels must lie in [0, {k}), got values in "
+                             f"[{int(targets.min())}, {int(targets.max())}]")
+        labels = targets.astype(np.int64)
+        return labels, (labels[:, None] == xp.arange(k)[None, :]).astype(np.float64)
+    if targets.shape != (t, k):
+        raise ValueError(f"targets: expected shape [t={t}, k={k}] or [t={t}] labels, got {targets.shape}")
+    if targets.dtype.kind != "f":
+        raise TypeError(f"targets: expected floating targets of shape [t, k], got {targets.dtype}")
+    _validation.finite("targets", targets, xp)
+    return xp.ascontiguousarray(targets.argmax(axis=1).astype(np.int64)), targets.astype(np.float64)
+
+
+class _CpuKernels:
+    """NumPy path. The product of batch i runs on BLAS's threads while a worker thread draws batch
+    i+1 and reduces batch i-1: after each product BLAS's threads spin-wait, and work queued behind
+    it would otherwise share the cores with them (measured: the draw took twice as long)."""
+
+    def __init__(self):
+        self.threads = _backend.get_num_threads()
+
+    def fill_normal(self, out, n_streams, n, seed, first_stream):
+        _native.fill_normal(out, n_streams, n, seed, first_stream, 0, self.threads)
+
+    def losses(self, loss, products, offset, labels, out, k, t):
+        _native.gaussian_losses(loss, products, offset, labels, out, k, t, self.threads)
+
+    @staticmethod
+    def pipeline(n_batches, draw, multiply, reduce, done):
+        if n_batches == 0:
+            return
+        draw(0)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inductive-bias") as worker:
+            for i in range(n_batches):
+                side = worker.submit(_side_work, i, n_batches, draw, reduce)
+                multiply(i)
+                side.result()
+                if i > 0:
+                    done(i - 1)
+        reduce(n_batches - 1)
+        done(n_batches - 1)
+
+
+def _side_work(i, n_batches, draw, reduce):
+    if i > 0:
+        reduce(i - 1)
+    if i + 1 < n_batches:
+        draw(i + 1)
+
+
+class _CudaKernels:
+    """CuPy path: every step is queued on the current stream, in order."""
+
+    def __init__(self, dtype):
+        _backend.require_cuda("sample_gaussian_losses on CuPy arrays")
+        import cupy
+
+        self.dtype = np.dtype(dtype).name
+        self.stream = cupy.cuda.get_current_stream().ptr
+
+    def fill_normal(self, out, n_streams, n, seed, first_stream):
+        _backend._native_cuda.fill_normal(out.data.ptr, self.dtype, n_streams, n, seed, first_stream, 0, self.stream)
+
+    def losses(self, loss, products, offset, labels, out, k, t):
+        _backend._native_cuda.gaussian_losses(loss, self.dtype, products.data.ptr, offset.data.ptr,
+                                              labels.data.ptr, out.data.ptr, out.shape[0], k, t, self.stream)
+
+    @staticmethod
+    def pipeline(n_batches, draw, multiply, reduce, done):
+        for i in range(n_batches):
+            draw(i)
+            multiply(i)
+            reduce(i)
+            done(i)

@@ -1,0 +1,88 @@
+"""Reproducible counter-based random streams (Philox4x32-10).
+
+State and seeding
+-----------------
+There is no hidden state. Every number is addressed by ``(seed, stream, index)``: the Philox key is
+the 64-bit ``seed`` (low word first), the counter is ``(block low, block high, stream low,
+stream high)`` where ``block = index // 4`` for 32-bit words. ``stream`` selects one of 2^64
+independent substreams; the library gives hypothesis ``i`` its own substream ``i``. The same
+address gives the same numbers on CPU and GPU, for any thread count or split of the work.
+
+Normals use one Philox block per pair (Box-Muller, see ``csrc/include/ib/normal.hpp``): with the
+block's words ``w0..w3``, ``u1 = 1 - ((w1 << 32 | w0) >> 12) / 2^52`` in (0, 1],
+``u2 = ((w3 << 32 | w2) >> 12) / 2^52`` in [0, 1), and normal ``2b`` / ``2b + 1`` of a substream is
+``sqrt(-2 ln u1)`` times ``cos`` / ``sin`` of ``2 pi u2`` for block ``b``. They are computed in
+float64 with IEEE arithmetic only, so CPU and GPU give the same bits; float32 output is the
+float64 value rounded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _backend, _validation
+from ._backend import _native
+
+__all__ = ["philox4x32_10", "uint32", "normal"]
+
+
+def philox4x32_10(counter, key) -> tuple[int, int, int, int]:
+    """The raw Philox4x32-10 bijection: four 32-bit counter words and two key words in, four out."""
+    counter, key = tuple(counter), tuple(key)
+    if len(counter) != 4 or len(key) != 2:
+        raise ValueError("counter and key: expected 4 and 2 words")
+    words = [_validation.integer("counter/key word", w, 0, 2**32) for w in counter + key]
+    return _native.philox4x32_10(*words)
+
+
+def _stream_args(n, seed, stream, offset):
+    n = _validation.integer("n", n)
+    seed = _validation.seed(seed)
+    stream = _validation.integer("stream", stream, 0, _validation.UINT64_LIMIT)
+    offset = _validation.integer("offset", offset, 0)
+    if offset + n > _validation.UINT64_LIMIT:
+        raise ValueError("offset: offset + n must not exceed 2^64 (the addressable part of a substream)")
+    return n, seed, stream, offset
+
+
+def uint32(n: int, seed: int = 0, stream: int = 0, offset: int = 0, device: str = "cpu"):
+    """Words ``offset .. offset + n - 1`` of substream ``stream``: uint32 array of shape ``[n]``.
+
+    ``device="cuda"`` returns a CuPy array computed on the current device and stream; the words
+    are bitwise identical to the CPU's.
+    """
+    n, seed, stream, offset = _stream_args(n, seed, stream, offset)
+    if _validation.device(device) == "cuda":
+        _backend.require_cuda("random.uint32(device='cuda')")
+        import cupy
+
+        out = cupy.empty(n, dtype=cupy.uint32)
+        _backend._native_cuda.fill_uint32(
+            out.data.ptr, 1, n, seed, stream, offset, cupy.cuda.get_current_stream().ptr
+        )
+        return out
+    out = np.empty(n, dtype=np.uint32)
+    _native.fill_uint32(out, 1, n, seed, stream, offset, _backend.get_num_threads())
+    return out
+
+
+def normal(n: int, seed: int = 0, stream: int = 0, offset: int = 0, dtype=np.float64, device: str = "cpu"):
+    """Standard normals ``offset .. offset + n - 1`` of substream ``stream``: shape ``[n]``.
+
+    ``dtype`` is float64 or float32 (the float64 values rounded). ``device="cuda"`` returns a CuPy
+    array with the same values as the CPU.
+    """
+    n, seed, stream, offset = _stream_args(n, seed, stream, offset)
+    dtype = _validation.float_dtype("dtype", dtype)
+    if _validation.device(device) == "cuda":
+        _backend.require_cuda("random.normal(device='cuda')")
+        import cupy
+
+        out = cupy.empty(n, dtype=dtype)
+        _backend._native_cuda.fill_normal(
+            out.data.ptr, dtype.name, 1, n, seed, stream, offset, cupy.cuda.get_current_stream().ptr
+        )
+        return out
+    out = np.empty(n, dtype=dtype)
+    _native.fill_normal(out, 1, n, seed, stream, offset, _backend.get_num_threads())
+    return out
