@@ -8,7 +8,9 @@
 #include <string>
 
 #include "cpu/gaussian_losses.hpp"
+#include "cpu/ncx2.hpp"
 #include "cpu/random.hpp"
+#include "bindings/ncx2_fit_bindings.hpp"
 #include "ib/philox.hpp"
 
 #ifdef _OPENMP
@@ -106,6 +108,62 @@ void gaussian_losses(const std::string& loss, const py::array& products, const p
   }
 }
 
+// x, out: [n] float64; function: "logpdf" | "logcdf" | "logsf".
+void ncx2_function(const std::string& function, const py::array& x, py::array out, double df, double nc,
+                   double scale, int threads) {
+  const py::ssize_t n = x.size();
+  const double* in = input_pointer<double>(x, n, "x");
+  double* dst = output_pointer<double>(out, n, "out");
+  ib::cpu::Ncx2Function which;
+  if (function == "logpdf") {
+    which = ib::cpu::Ncx2Function::log_pdf;
+  } else if (function == "logcdf") {
+    which = ib::cpu::Ncx2Function::log_cdf;
+  } else if (function == "logsf") {
+    which = ib::cpu::Ncx2Function::log_sf;
+  } else {
+    throw std::invalid_argument("function: unknown '" + function + "'");
+  }
+  require(df > 0.0 && nc >= 0.0 && scale > 0.0, "df, nc, scale: need df > 0, nc >= 0, scale > 0");
+  py::gil_scoped_release release;
+  ib::cpu::ncx2_evaluate(which, in, n, df, nc, scale, dst, threads);
+}
+
+// samples: [n]; params: [count, 3] (df, nc, scale); replicates: [count] int64.
+// Returns [count, 11] = (value, grad[3], hess[6] packed 00 01 02 11 12 22, weight) in
+// u = (log df, log scale, nc).
+py::array_t<double> ncx2_likelihood(const py::array& samples, const py::array_t<double, py::array::c_style>& params,
+                                    const py::array_t<long long, py::array::c_style>& replicates, std::uint64_t seed,
+                                    int threads) {
+  const py::ssize_t n = samples.size();
+  const double* x = input_pointer<double>(samples, n, "samples");
+  const auto p = ib::bindings::params_from(params);
+  const auto reps = ib::bindings::replicates_from(replicates, p.size());
+  std::vector<ib::LikelihoodSums> sums(p.size());
+  {
+    py::gil_scoped_release release;
+    ib::cpu::ncx2_likelihood_sums(x, n, p.data(), reps.data(), p.size(), seed, sums.data(), threads);
+  }
+  return ib::bindings::sums_to_array(sums);
+}
+
+// Fits one replicate per row of start: returns (params [count, 3], loglik, iterations, converged).
+py::tuple ncx2_fit(const py::array& samples, const py::array_t<double, py::array::c_style>& start,
+                   const py::array_t<long long, py::array::c_style>& replicates, std::uint64_t seed, bool fix_nc_zero,
+                   int max_iterations, double relative_tolerance, int threads) {
+  const py::ssize_t n = samples.size();
+  const double* x = input_pointer<double>(samples, n, "samples");
+  const auto p = ib::bindings::params_from(start);
+  const auto reps = ib::bindings::replicates_from(replicates, p.size());
+  const auto settings = ib::bindings::settings_from(fix_nc_zero, max_iterations, relative_tolerance);
+  std::vector<ib::FitOutcome> outcomes;
+  {
+    py::gil_scoped_release release;
+    outcomes = ib::cpu::ncx2_fit(x, n, p, reps, seed, settings, threads);
+  }
+  return ib::bindings::outcomes_to_tuple(outcomes);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_native, m) {
@@ -123,6 +181,12 @@ PYBIND11_MODULE(_native, m) {
         py::arg("first_stream"), py::arg("offset"), py::arg("threads"));
   m.def("gaussian_losses", &gaussian_losses, py::arg("loss"), py::arg("products"), py::arg("offset"),
         py::arg("labels"), py::arg("losses"), py::arg("k"), py::arg("t"), py::arg("threads"));
+  m.def("ncx2_function", &ncx2_function, py::arg("function"), py::arg("x"), py::arg("out"), py::arg("df"),
+        py::arg("nc"), py::arg("scale"), py::arg("threads"));
+  m.def("ncx2_likelihood", &ncx2_likelihood, py::arg("samples"), py::arg("params"), py::arg("replicates"),
+        py::arg("seed"), py::arg("threads"));
+  m.def("ncx2_fit", &ncx2_fit, py::arg("samples"), py::arg("start"), py::arg("replicates"), py::arg("seed"),
+        py::arg("fix_nc_zero"), py::arg("max_iterations"), py::arg("relative_tolerance"), py::arg("threads"));
   m.def("max_threads", &max_threads);
   m.def("build_info", [] {
     py::dict info;

@@ -1,14 +1,17 @@
 // pybind11 module `_native_cuda`: the CUDA kernels. Arrays arrive as device pointers (integers)
 // with sizes, allocated and validated by the Python layer; `stream` is the caller's CUDA stream
 // (CuPy: cupy.cuda.get_current_stream().ptr).
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 
+#include "bindings/ncx2_fit_bindings.hpp"
 #include "cuda/check.cuh"
 #include "cuda/gaussian_losses.cuh"
+#include "cuda/ncx2.cuh"
 #include "cuda/random.cuh"
 
 namespace py = pybind11;
@@ -73,6 +76,43 @@ void gaussian_losses(const std::string& loss, const std::string& dtype, std::uin
   }
 }
 
+int ncx2_function_code(const std::string& function) {
+  if (function == "logpdf") return 0;
+  if (function == "logcdf") return 1;
+  if (function == "logsf") return 2;
+  throw std::invalid_argument("function: unknown '" + function + "'");
+}
+
+// samples: device pointer to [n] float64; params [count, 3] and replicates [count] on the host.
+py::array_t<double> ncx2_likelihood(std::uintptr_t samples, std::int64_t n,
+                                    const py::array_t<double, py::array::c_style>& params,
+                                    const py::array_t<long long, py::array::c_style>& replicates, std::uint64_t seed,
+                                    std::uintptr_t stream) {
+  const auto p = ib::bindings::params_from(params);
+  const auto reps = ib::bindings::replicates_from(replicates, p.size());
+  std::vector<ib::LikelihoodSums> sums(p.size());
+  {
+    py::gil_scoped_release release;
+    ib::cuda::ncx2_likelihood_sums(device_pointer<const double>(samples), n, p.data(), reps.data(), p.size(), seed,
+                                   sums.data(), stream);
+  }
+  return ib::bindings::sums_to_array(sums);
+}
+
+py::tuple ncx2_fit(std::uintptr_t samples, std::int64_t n, const py::array_t<double, py::array::c_style>& start,
+                   const py::array_t<long long, py::array::c_style>& replicates, std::uint64_t seed, bool fix_nc_zero,
+                   int max_iterations, double relative_tolerance, std::uintptr_t stream) {
+  const auto p = ib::bindings::params_from(start);
+  const auto reps = ib::bindings::replicates_from(replicates, p.size());
+  const auto settings = ib::bindings::settings_from(fix_nc_zero, max_iterations, relative_tolerance);
+  std::vector<ib::FitOutcome> outcomes;
+  {
+    py::gil_scoped_release release;
+    outcomes = ib::cuda::ncx2_fit(device_pointer<const double>(samples), n, p, reps, seed, settings, stream);
+  }
+  return ib::bindings::outcomes_to_tuple(outcomes);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_native_cuda, m) {
@@ -91,6 +131,21 @@ PYBIND11_MODULE(_native_cuda, m) {
         py::arg("seed"), py::arg("first_stream"), py::arg("offset"), py::arg("stream"));
   m.def("gaussian_losses", &gaussian_losses, py::arg("loss"), py::arg("dtype"), py::arg("products"),
         py::arg("offset"), py::arg("labels"), py::arg("losses"), py::arg("batch"), py::arg("k"), py::arg("t"),
+        py::arg("stream"));
+  m.def("ncx2_function",
+        [](const std::string& function, std::uintptr_t x, std::uintptr_t out, std::int64_t n, double df, double nc,
+           double scale, std::uintptr_t stream) {
+          const int code = ncx2_function_code(function);
+          py::gil_scoped_release release;
+          ib::cuda::ncx2_evaluate(code, device_pointer<const double>(x), n, df, nc, scale, device_pointer<double>(out),
+                                  stream);
+        },
+        py::arg("function"), py::arg("x"), py::arg("out"), py::arg("n"), py::arg("df"), py::arg("nc"), py::arg("scale"),
+        py::arg("stream"));
+  m.def("ncx2_likelihood", &ncx2_likelihood, py::arg("samples"), py::arg("n"), py::arg("params"),
+        py::arg("replicates"), py::arg("seed"), py::arg("stream"));
+  m.def("ncx2_fit", &ncx2_fit, py::arg("samples"), py::arg("n"), py::arg("start"), py::arg("replicates"),
+        py::arg("seed"), py::arg("fix_nc_zero"), py::arg("max_iterations"), py::arg("relative_tolerance"),
         py::arg("stream"));
   m.def("build_info", [] {
     py::dict info;

@@ -3,8 +3,10 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from . import random
+from .bias import BiasEstimate, bias_from_losses, sankaran_bias
 from ._backend import build_info, cuda_available, get_num_threads, set_num_threads
 from .gaussian_losses import sample_gaussian_losses
+from .ncx2 import Ncx2Fit, ScaledChi2, ScaledNCX2
 
 try:
     __version__ = version("inductive-bias")
@@ -12,6 +14,12 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "BiasEstimate",
+    "bias_from_losses",
+    "sankaran_bias",
+    "Ncx2Fit",
+    "ScaledChi2",
+    "ScaledNCX2",
     "build_info",
     "cuda_available",
     "get_num_threads",

@@ -1,0 +1,79 @@
+// CPU kernels for the scaled ncx2: OpenMP over elements, and the likelihood reduction over
+// (replicate, chunk of samples) tasks summed in chunk order.
+#include "cpu/ncx2.hpp"
+
+#include "ib/bootstrap.hpp"
+#include "ib/ncx2.hpp"
+
+namespace ib::cpu {
+
+void ncx2_evaluate(Ncx2Function function, const double* x, std::int64_t n, double df, double nc, double scale,
+                   double* out, int threads) {
+  const double log_scale = std::log(scale);
+#pragma omp parallel for schedule(dynamic, 256) num_threads(threads) if (n > 256)
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double y = x[i] / scale;
+    if (function == Ncx2Function::log_pdf) {
+      out[i] = y > 0.0 && y < HUGE_VAL ? ncx2_density_moments(y, df, nc).log_pdf - log_scale : neg_inf();
+    } else {
+      double log_cdf, log_sf;
+      ncx2_log_cdf_sf(y, df, nc, log_cdf, log_sf);
+      out[i] = function == Ncx2Function::log_cdf ? log_cdf : log_sf;
+    }
+  }
+}
+
+namespace {
+constexpr std::int64_t kChunk = 1024;
+
+void accumulate(LikelihoodSums& sums, const LikelihoodTerms& terms, double weight) {
+  sums.value += weight * terms.value;
+  for (int k = 0; k < 3; ++k) sums.grad[k] += weight * terms.grad[k];
+  for (int k = 0; k < 6; ++k) sums.hess[k] += weight * terms.hess[k];
+  sums.weight += weight;
+}
+
+void add(LikelihoodSums& into, const LikelihoodSums& part) {
+  into.value += part.value;
+  for (int k = 0; k < 3; ++k) into.grad[k] += part.grad[k];
+  for (int k = 0; k < 6; ++k) into.hess[k] += part.hess[k];
+  into.weight += part.weight;
+}
+}  // namespace
+
+void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Params* params,
+                          const long long* replicates, std::size_t count, std::uint64_t seed,
+                          LikelihoodSums* sums, int threads) {
+  const std::int64_t chunks = (n + kChunk - 1) / kChunk;
+  const std::int64_t tasks = static_cast<std::int64_t>(count) * chunks;
+  std::vector<LikelihoodSums> partial(static_cast<std::size_t>(tasks));
+#pragma omp parallel for schedule(dynamic) num_threads(threads) if (tasks > 1)
+  for (std::int64_t task = 0; task < tasks; ++task) {
+    const std::size_t r = static_cast<std::size_t>(task / chunks);
+    const std::int64_t begin = (task % chunks) * kChunk, end = std::min(n, begin + kChunk);
+    const Ncx2Params p = params[r];
+    const auto replicate = static_cast<std::uint64_t>(replicates[r]);
+    LikelihoodSums local;
+    for (std::int64_t i = begin; i < end; ++i) {
+      const double weight = bootstrap_weight(seed, replicate, static_cast<std::uint64_t>(i));
+      if (weight != 0.0) accumulate(local, ncx2_likelihood_terms(samples[i], p.df, p.nc, p.scale), weight);
+    }
+    partial[static_cast<std::size_t>(task)] = local;
+  }
+  for (std::size_t r = 0; r < count; ++r) {
+    sums[r] = LikelihoodSums();
+    for (std::int64_t c = 0; c < chunks; ++c) add(sums[r], partial[r * chunks + c]);
+  }
+}
+
+std::vector<FitOutcome> ncx2_fit(const double* samples, std::int64_t n, const std::vector<Ncx2Params>& start,
+                                 const std::vector<long long>& replicates, std::uint64_t seed,
+                                 const FitSettings& settings, int threads) {
+  const auto evaluate = [&](const Ncx2Params* params, const long long* reps, std::size_t count,
+                            LikelihoodSums* sums) {
+    ncx2_likelihood_sums(samples, n, params, reps, count, seed, sums, threads);
+  };
+  return fit_ncx2_lockstep(evaluate, start, replicates, settings);
+}
+
+}  // namespace ib::cpu
