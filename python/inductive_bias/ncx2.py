@@ -8,6 +8,7 @@ scipy's ``ncx2.logcdf`` underflows to ``-inf``.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Callable
@@ -60,6 +61,9 @@ class ScaledNCX2:
 
             _backend._native_cuda.ncx2_function(function, values.data.ptr, out.data.ptr, values.size, self.df,
                                                 self.nc, self.scale, cupy.cuda.get_current_stream().ptr)
+        if bool(xp.isnan(out).any()):
+            raise ValueError(f"x: {function} needs more than 1e8 series terms at some points (nc / 2 or "
+                             f"sqrt(nc x / (4 scale)) beyond 1e8: extreme upper tails); not supported")
         if np.ndim(x) == 0 and xp is np:
             return float(out.reshape(-1)[0])
         return restore(out)
@@ -110,10 +114,11 @@ class ScaledNCX2:
         """Fit to positive samples with loc = 0.
 
         ``method="mle"``: maximum likelihood by trust-region Newton steps with the analytic gradient and
-        Hessian (native reduction over the samples). When df and nc are large the likelihood is
-        nearly flat, and not always concave, along the noncentral fraction nc / (df + nc) at fixed
-        mean and variance, so the iteration starts from the method-of-moments solution and from the
-        best point of a scan along that fraction, and keeps the better optimum. ``method="moments"``:
+        Hessian (native reduction over the samples), from the method-of-moments solution. When df
+        and nc are large the likelihood is nearly flat, and not always concave, along the
+        noncentral fraction nc / (df + nc) at fixed mean and variance: when the moments have no
+        ncx2 solution or the optimum lies on a bound of that fraction, a second iteration starts
+        from the best point of a scan along it, and the better optimum is kept. ``method="moments"``:
         the method-of-moments solution. ``n_boot > 0`` refits ``n_boot`` Poisson-bootstrap
         replicates (weights drawn from Philox by ``seed``), started from the fit.
         """
@@ -129,12 +134,8 @@ class ScaledNCX2:
             loglik = float(_likelihood(samples, best[None], np.array([0]), seed)[0, 0])
             iterations, converged = 0, True
         else:
-            starts = _starts(samples, (df, nc, scale), seed, central=cls.fixes_nc_zero)
-            params, logliks, iterations_all, converged_all = _fit(samples, starts, np.zeros(len(starts), np.int64),
-                                                                   seed, cls.fixes_nc_zero, max_iterations)
-            i = int(np.argmax(np.where(np.isfinite(logliks), logliks, -np.inf)))
-            best, loglik = params[i], float(logliks[i])
-            iterations, converged = int(iterations_all[i]), bool(converged_all[i])
+            best, loglik, iterations, converged = _maximize(samples, (df, nc, scale), seed, cls.fixes_nc_zero,
+                                                            max_iterations)
         distribution = cls._from_params(best)
         bootstrap = None
         if n_boot:
@@ -143,8 +144,7 @@ class ScaledNCX2:
                                                       cls.fixes_nc_zero, max_iterations)
             bootstrap = params[converged_boot & np.isfinite(logliks)]  # empty resamples never converge
         return Ncx2Fit(distribution=distribution, method=method, loglik=loglik, iterations=iterations,
-                       converged=converged, ks_statistic=ks_statistic(samples, distribution), n_samples=samples.size,
-                       bootstrap=bootstrap)
+                       converged=converged, n_samples=samples.size, bootstrap=bootstrap, samples=samples)
 
     @classmethod
     def _from_params(cls, params) -> "ScaledNCX2":
@@ -176,9 +176,15 @@ class Ncx2Fit:
     loglik: float
     iterations: int
     converged: bool
-    ks_statistic: float
     n_samples: int
     bootstrap: np.ndarray | None = field(default=None, repr=False)  # [replicates, 3]: df, nc, scale
+    samples: object = field(default=None, repr=False)
+
+    @functools.cached_property
+    def ks_statistic(self) -> float:
+        """Kolmogorov-Smirnov distance between the samples and the fit (computed on first use: it
+        costs a log-CDF per sample)."""
+        return ks_statistic(self.samples, self.distribution)
 
     def replicates(self) -> list[ScaledNCX2]:
         if self.bootstrap is None:
@@ -245,13 +251,34 @@ def moments_start(samples: np.ndarray, central: bool = False) -> tuple[float, fl
 _RELATIVE_TOLERANCE = 1e-13  # converged when the predicted gain is below this times |log-likelihood|
 _SCAN_FRACTIONS = (0.0, 0.3, 0.6, 0.85, 0.95)  # nc / (df + nc) at the sample mean and variance
 _SCAN_SAMPLES = 512  # the scan only ranks starting points: a strided subsample is enough
+_RHO_BOUND_MARGIN = 1e-6  # df below this fraction of df + nc counts as the bound df -> 0
 
 
-def _starts(samples, moments, seed, central) -> np.ndarray:
-    """Starting points: the method-of-moments point and the best point of a scan along
-    rho = nc / (df + nc) at the sample mean m and variance v (df + nc = 2 (1 + rho) m^2 / v)."""
+def _maximize(samples, moments, seed, central, max_iterations):
+    """(params, loglik, iterations, converged) of the Newton iteration from the moments, and, when
+    the moments fell back to the chi-squared or the optimum sits on a bound of rho = nc / (df + nc),
+    the better of it and the iteration from the best point of a scan along rho."""
+
+    def run(start):
+        params, logliks, iterations, converged = _fit(samples, np.array([start]), np.zeros(1, np.int64), seed,
+                                                      central, max_iterations)
+        loglik = float(logliks[0]) if np.isfinite(logliks[0]) else -math.inf
+        return params[0], loglik, int(iterations[0]), bool(converged[0])
+
+    result = run(moments)
     if central:
-        return np.array([moments])
+        return result
+    df, nc = result[0][0], result[0][1]
+    if moments[1] == 0 or nc == 0 or df <= _RHO_BOUND_MARGIN * (df + nc):
+        other = run(_scan_start(samples, seed))
+        if other[1] > result[1]:
+            result = other
+    return result
+
+
+def _scan_start(samples, seed) -> np.ndarray:
+    """The best point by likelihood of a scan along rho at the sample mean m and variance v
+    (df + nc = 2 (1 + rho) m^2 / v)."""
     m, v = float(samples.mean()), float(samples.var())
     candidates = []
     for rho in _SCAN_FRACTIONS:
@@ -260,8 +287,7 @@ def _starts(samples, moments, seed, central) -> np.ndarray:
     candidates = np.array(candidates)
     subsample = array_module(samples).ascontiguousarray(samples[:: max(1, samples.size // _SCAN_SAMPLES)])
     logliks = _likelihood(subsample, candidates, np.zeros(len(candidates), np.int64), seed)[:, 0]
-    best = candidates[int(np.argmax(np.where(np.isfinite(logliks), logliks, -np.inf)))]
-    return np.unique(np.array([moments, best]), axis=0)
+    return candidates[int(np.argmax(np.where(np.isfinite(logliks), logliks, -np.inf)))]
 
 
 def ks_statistic(samples: np.ndarray, distribution: ScaledNCX2) -> float:

@@ -31,6 +31,18 @@ struct LogSum {
 
 constexpr double kMixtureCut = 40.0;  // e^-40 = 4e-18: terms below sum * e^-40 are dropped
 
+// The mixtures below walk over j one term at a time; where that walk would pass more than kMaxTerms
+// terms (nc / 2 or sqrt(nc x / 4) beyond 1e8: absurdly deep upper tails or huge noncentralities)
+// the functions return NaN, which the callers turn into an error, never into a truncated sum.
+constexpr double kMaxTerms = 1e8;
+
+IB_HD double not_a_number() { return static_cast<double>(NAN); }
+
+// The j at which the density terms w_j chi2_pdf(y; df + 2j) peak, from (j + 1)(a + j) = lambda h.
+IB_HD double mixture_peak(double a, double lambda, double h) {
+  return 0.5 * (-(a + 1.0) + sqrt((a - 1.0) * (a - 1.0) + 4.0 * lambda * h));
+}
+
 // log of one tail of ncx2(df, nc) at y > 0 computed directly as a mixture: the lower tail P(Y <= y)
 // when upper is false, the upper tail P(Y > y) when true. Accurate in relative terms for the tail
 // it computes (the caller picks the small one).
@@ -46,6 +58,8 @@ IB_HD double ncx2_log_tail_sum(double y, double df, double nc, bool upper) {
     log_gamma_pq(a, h, log_p, log_q);
     return upper ? log_q : log_p;
   }
+  // Upper tail: the terms w_j Q(a + j, h) peak near mixture_peak, far above the Poisson mode when h is huge.
+  if (lambda > kMaxTerms || (upper && mixture_peak(a, lambda, h) > kMaxTerms)) return not_a_number();
   const double log_lambda = log(lambda), inv_h = 1.0 / h, inv_lambda = 1.0 / lambda;
   const double mode = floor(lambda);
   const double log_w_mode = -lambda + mode * log_lambda - log_gamma(mode + 1.0);
@@ -66,7 +80,19 @@ IB_HD double ncx2_log_tail_sum(double y, double df, double nc, bool upper) {
     for (double j = mode + direction; j >= 0.0; j += direction) {
       const double s = a + j;
       bool rescaled = false;
-      if (direction < 0) d *= (s + 1.0) * inv_h;  // D(s) from D(s+1); upwards d already is D(s-1)
+      // d *= factor, rebasing on the new d when the factor alone could overflow (x near 0 or huge).
+      const auto step_d = [&](double factor) {
+        if (factor < 1e100 && factor > 1e-100) {
+          d *= factor;
+          return;
+        }
+        const double log_d = log(d) + v_offset + log(factor);
+        v *= exp(v_offset - log_d);
+        v_offset = log_d;
+        d = 1.0;
+        rescaled = true;
+      };
+      if (direction < 0) step_d((s + 1.0) * inv_h);  // D(s) from D(s+1); upwards d already is D(s-1)
       if (adds) {
         v += d;
       } else if (d > 0.9 * v) {  // V(s) much smaller than its neighbour: compute it directly
@@ -80,7 +106,7 @@ IB_HD double ncx2_log_tail_sum(double y, double df, double nc, bool upper) {
       } else {
         v -= d;
       }
-      if (direction > 0) d *= h / s;  // D(s) from D(s-1)
+      if (direction > 0) step_d(h / s);  // D(s) from D(s-1)
       w *= direction < 0 ? (j + 1.0) * inv_lambda : lambda / j;
       const double big = v > d ? v : d;
       if (big > 1e200 || big < 1e-200) {
@@ -95,9 +121,17 @@ IB_HD double ncx2_log_tail_sum(double y, double df, double nc, bool upper) {
         w = 1.0;
         rescaled = true;
       }
-      if (rescaled) to_sum = exp(w_offset + v_offset - sum_offset);
-      const double term = w * v * to_sum;
-      sum += term;
+      if (rescaled) {
+        const double log_to_sum = w_offset + v_offset - sum_offset;
+        if (log_to_sum > 300.0) {  // the terms outgrow the sum: rebase the sum on them
+          sum *= exp(-log_to_sum);
+          sum_offset += log_to_sum;
+          to_sum = 1.0;
+        } else {
+          to_sum = exp(log_to_sum);
+        }
+      }
+      sum += w * v * to_sum;
       if (sum > 1e200) {  // rebase the sum on its current size
         const double shift = log(sum);
         sum_offset += shift;
@@ -110,13 +144,30 @@ IB_HD double ncx2_log_tail_sum(double y, double df, double nc, bool upper) {
       //   upwards:   sum_{i>j} w_i V_i <= (upper ? 1 : V_j) w_{j+1} / (1 - lambda/(j+2))
       const double log_w = log(w) + w_offset, log_v = log(v) + v_offset;
       const bool v_bounds = (direction < 0) == upper;
-      const double bound = (v_bounds ? log_v : 0.0) + log_w +
-                           (direction < 0 ? (j >= 1.0 ? log(j * inv_lambda) - log1p(-(j - 1.0) * inv_lambda) : -HUGE_VAL)
-                                          : log_lambda - log(j + 1.0) - log1p(-lambda / (j + 2.0)));
-      if (bound < sum_offset + log(sum) - kMixtureCut) break;
+      double bound = (v_bounds ? log_v : 0.0) + log_w +
+                     (direction < 0 ? (j >= 1.0 ? log(j * inv_lambda) - log1p(-(j - 1.0) * inv_lambda) : -HUGE_VAL)
+                                    : log_lambda - log(j + 1.0) - log1p(-lambda / (j + 2.0)));
+      if (upper && direction > 0) {
+        // Far in the upper tail Q <= 1 is loose. Since Gamma(s, h) >= h^(s-1) e^-h for s >= 1,
+        // Q(s+1) / Q(s) = 1 + D(s) / Q(s) <= 1 + h / s, so the terms shrink at least by the
+        // decreasing ratio rho = lambda / (j+1) (1 + h / (a+j)) once it is below 1.
+        const double rho = lambda / (j + 1.0) * (1.0 + h / s);
+        if (rho < 1.0) bound = fmin(bound, log_w + log_v + log(rho) - log1p(-rho));
+      }
+      if (fabs(j - mode) > 2.0 * kMaxTerms) return not_a_number();
+      if (!(bound >= sum_offset + log(sum) - kMixtureCut)) break;  // written so that NaN also ends it
     }
   }
   return sum_offset + log(sum);
+}
+
+// Chernoff's upper bound on log P(Y > y) for y above the mean: min over t of K(t) - t y with the
+// cumulant generating function K(t) = -df/2 log(1 - 2t) + nc t / (1 - 2t); with u = 1 / (1 - 2t) the
+// optimum solves df u + nc u^2 = y.
+IB_HD double ncx2_log_sf_chernoff(double y, double df, double nc) {
+  const double u = nc > 0.0 ? (-df + sqrt(df * df + 4.0 * nc * y)) / (2.0 * nc) : y / df;
+  const double t = 0.5 * (1.0 - 1.0 / u);
+  return -t * y + 0.5 * df * log(u) + nc * t * u;
 }
 
 // log P(Y <= y) and log P(Y > y), each accurate in relative terms (the smaller tail is summed,
@@ -137,7 +188,8 @@ IB_HD void ncx2_log_cdf_sf(double y, double df, double nc, double& log_cdf, doub
     log_sf = log1m_exp(log_cdf);
   } else {
     log_sf = ncx2_log_tail_sum(y, df, nc, true);
-    log_cdf = log1m_exp(log_sf);
+    // Too far out for the series, but below Chernoff's bound e^-800 the log-CDF is -0 in doubles.
+    log_cdf = log_sf == log_sf ? log1m_exp(log_sf) : ncx2_log_sf_chernoff(y, df, nc) < -800.0 ? 0.0 : log_sf;
   }
 }
 
@@ -165,7 +217,11 @@ IB_HD Ncx2DensityMoments ncx2_density_moments(double y, double df, double nc) {
     return m;
   }
   // Peak: the largest j with ratio_{j-1} >= 1, i.e. (j)(a+j-1) <= lambda h.
-  const double root = 0.5 * (-(a + 1.0) + sqrt((a - 1.0) * (a - 1.0) + 4.0 * lambda * h));
+  const double root = mixture_peak(a, lambda, h);
+  if (root > kMaxTerms) {
+    m.log_pdf = m.mean_j = m.var_j = m.mean_psi = m.var_psi = m.cov_j_psi = m.mean_trigamma = not_a_number();
+    return m;
+  }
   const double peak = root > 0.0 ? ceil(root) : 0.0;
   const double log_peak_term = -lambda + peak * log(lambda) - log_gamma(peak + 1.0) +
                                log_gamma_prefix(a + peak, h) - log(y);
@@ -176,12 +232,14 @@ IB_HD Ncx2DensityMoments ncx2_density_moments(double y, double df, double nc) {
   // Sums of t_j / t_peak times 1, d, d^2, psi, psi^2, d psi, psi' with d = j - peak (centred for
   // accuracy of the variances).
   double s0 = 1.0, s_d = 0.0, s_dd = 0.0, s_p = psi_peak, s_pp = psi_peak * psi_peak, s_dp = 0.0, s_t = tri_peak;
+  // One division per term: r = lh / (j z) and 1/z = j / (j z); tail bounds without dividing.
   double t = 1.0, psi = psi_peak, tri = tri_peak;
   for (double j = peak + 1.0;; j += 1.0) {  // upwards: ratio r = lh / (j (a + j - 1)), decreasing
     const double z = a + j - 1.0;           // psi(a+j) = psi(a+j-1) + 1/(a+j-1)
-    psi += 1.0 / z;
-    tri -= 1.0 / (z * z);
-    const double r = lh / (j * z);
+    const double inv_jz = 1.0 / (j * z), inv_z = j * inv_jz;
+    psi += inv_z;
+    tri -= inv_z * inv_z;
+    const double r = lh * inv_jz;
     t *= r;
     const double d = j - peak;
     s0 += t;
@@ -191,16 +249,17 @@ IB_HD Ncx2DensityMoments ncx2_density_moments(double y, double df, double nc) {
     s_pp += t * psi * psi;
     s_dp += t * d * psi;
     s_t += t * tri;
-    if (r < 1.0 && t * r / (1.0 - r) < kCut * s0) break;
+    if (r < 1.0 && t * r < kCut * s0 * (1.0 - r)) break;  // remaining <= t r / (1 - r)
   }
   t = 1.0;
   psi = psi_peak;
   tri = tri_peak;
+  const double inv_lh = 1.0 / lh;
   for (double j = peak - 1.0; j >= 0.0; j -= 1.0) {  // downwards: t_j = t_{j+1} / ratio_j
-    const double z = a + j;
-    psi -= 1.0 / z;
-    tri += 1.0 / (z * z);
-    const double r = (j + 1.0) * z / lh;  // t_j / t_{j+1}, decreasing as j decreases
+    const double z = a + j, inv_z = 1.0 / z;
+    psi -= inv_z;
+    tri += inv_z * inv_z;
+    const double r = (j + 1.0) * z * inv_lh;  // t_j / t_{j+1}, decreasing as j decreases
     t *= r;
     const double d = j - peak;
     s0 += t;
@@ -210,7 +269,7 @@ IB_HD Ncx2DensityMoments ncx2_density_moments(double y, double df, double nc) {
     s_pp += t * psi * psi;
     s_dp += t * d * psi;
     s_t += t * tri;
-    if (r < 1.0 && t * r / (1.0 - r) < kCut * s0) break;
+    if (r < 1.0 && t * r < kCut * s0 * (1.0 - r)) break;
   }
   const double mean_d = s_d / s0, mean_p = s_p / s0;
   m.log_pdf = log_peak_term + log(s0);

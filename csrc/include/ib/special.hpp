@@ -61,8 +61,11 @@ IB_HD double stirling_error(double a) {
 // log(x^a e^-x / Gamma(a)) for a > 0, x > 0.
 IB_HD double log_gamma_prefix(double a, double x) {
   if (a < 10.0) return a * log(x) - x - log_gamma(a);
-  // a log x - x - lgamma(a) = a log1pmx((x - a) / a) + log(a) / 2 - log sqrt(2 pi) - stirling_error(a)
-  return a * log1pmx((x - a) / a) + 0.5 * log(a) - kLogSqrt2Pi - stirling_error(a);
+  // a log x - x - lgamma(a) = a log1pmx((x - a) / a) + log(a) / 2 - log sqrt(2 pi) - stirling_error(a);
+  // away from x = a, log1pmx(u) = log(x / a) - u taken as log x - log a (exact even for x ~ 1e-300).
+  const double u = (x - a) / a;
+  const double eta = (u < -0.5 || u > 0.5) ? (log(x) - log(a)) - u : log1pmx(u);
+  return a * eta + 0.5 * log(a) - kLogSqrt2Pi - stirling_error(a);
 }
 
 IB_HD double digamma(double x) {  // x > 0
