@@ -9,6 +9,7 @@
 
 #include "cpu/gaussian_losses.hpp"
 #include "cpu/ncx2.hpp"
+#include "cpu/neighbors.hpp"
 #include "cpu/random.hpp"
 #include "bindings/ncx2_fit_bindings.hpp"
 #include "ib/philox.hpp"
@@ -164,6 +165,43 @@ py::tuple ncx2_fit(const py::array& samples, const py::array_t<double, py::array
   return ib::bindings::outcomes_to_tuple(outcomes);
 }
 
+template <class T>
+void topk_tile_typed(const py::array& dots, const py::array& q_norms, const py::array& x_norms, std::int64_t q_offset,
+                     std::int64_t x_offset, bool exclude_self, const py::object& q_labels, const py::object& x_labels,
+                     py::array& dist, py::array& index, int threads) {
+  const py::ssize_t queries = q_norms.size(), points = x_norms.size();
+  const py::ssize_t k = queries > 0 ? dist.size() / queries : 0;
+  require(k > 0 && dist.size() == queries * k, "dist: expected shape [queries, k]");
+  const T* d = input_pointer<T>(dots, queries * points, "dots");
+  const double* qn = input_pointer<double>(q_norms, queries, "q_norms");
+  const double* xn = input_pointer<double>(x_norms, points, "x_norms");
+  const std::int64_t* ql = nullptr;
+  const std::int64_t* xl = nullptr;
+  if (!q_labels.is_none()) {
+    ql = input_pointer<std::int64_t>(q_labels.cast<py::array>(), queries, "q_labels");
+    xl = input_pointer<std::int64_t>(x_labels.cast<py::array>(), points, "x_labels");
+  }
+  double* hd = output_pointer<double>(dist, queries * k, "dist");
+  auto* hi = output_pointer<std::int64_t>(index, queries * k, "index");
+  py::gil_scoped_release release;
+  ib::cpu::topk_tile<T>(d, queries, points, qn, xn, q_offset, x_offset, exclude_self, ql, xl, static_cast<int>(k), hd,
+                        hi, threads);
+}
+
+// dots: [queries, points]; norms float64; labels int64 or None; dist [queries, k] float64 and
+// index [queries, k] int64 are the running heaps.
+void topk_tile(const py::array& dots, const py::array& q_norms, const py::array& x_norms, std::int64_t q_offset,
+               std::int64_t x_offset, bool exclude_self, const py::object& q_labels, const py::object& x_labels,
+               py::array dist, py::array index, int threads) {
+  if (py::isinstance<py::array_t<float>>(dots)) {
+    topk_tile_typed<float>(dots, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels, dist, index,
+                           threads);
+  } else {
+    topk_tile_typed<double>(dots, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels, dist, index,
+                            threads);
+  }
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_native, m) {
@@ -187,6 +225,9 @@ PYBIND11_MODULE(_native, m) {
         py::arg("seed"), py::arg("threads"));
   m.def("ncx2_fit", &ncx2_fit, py::arg("samples"), py::arg("start"), py::arg("replicates"), py::arg("seed"),
         py::arg("fix_nc_zero"), py::arg("max_iterations"), py::arg("relative_tolerance"), py::arg("threads"));
+  m.def("topk_tile", &topk_tile, py::arg("dots"), py::arg("q_norms"), py::arg("x_norms"), py::arg("q_offset"),
+        py::arg("x_offset"), py::arg("exclude_self"), py::arg("q_labels"), py::arg("x_labels"), py::arg("dist"),
+        py::arg("index"), py::arg("threads"));
   m.def("max_threads", &max_threads);
   m.def("build_info", [] {
     py::dict info;

@@ -12,6 +12,7 @@
 #include "cuda/check.cuh"
 #include "cuda/gaussian_losses.cuh"
 #include "cuda/ncx2.cuh"
+#include "cuda/neighbors.cuh"
 #include "cuda/random.cuh"
 
 namespace py = pybind11;
@@ -147,6 +148,30 @@ PYBIND11_MODULE(_native_cuda, m) {
   m.def("ncx2_fit", &ncx2_fit, py::arg("samples"), py::arg("n"), py::arg("start"), py::arg("replicates"),
         py::arg("seed"), py::arg("fix_nc_zero"), py::arg("max_iterations"), py::arg("relative_tolerance"),
         py::arg("stream"));
+  m.def("topk_tile",
+        [](const std::string& dtype, std::uintptr_t dots, std::int64_t queries, std::int64_t points, std::uintptr_t q_norms,
+           std::uintptr_t x_norms, std::int64_t q_offset, std::int64_t x_offset, bool exclude_self,
+           std::uintptr_t q_labels, std::uintptr_t x_labels, int k, std::uintptr_t dist, std::uintptr_t index,
+           std::uintptr_t stream) {
+          py::gil_scoped_release release;
+          const auto* ql = device_pointer<const std::int64_t>(q_labels);
+          const auto* xl = device_pointer<const std::int64_t>(x_labels);
+          if (dtype == "float32") {
+            ib::cuda::topk_tile(device_pointer<const float>(dots), queries, points, device_pointer<const double>(q_norms),
+                                device_pointer<const double>(x_norms), q_offset, x_offset, exclude_self, ql, xl, k,
+                                device_pointer<double>(dist), device_pointer<std::int64_t>(index), stream);
+          } else if (dtype == "float64") {
+            ib::cuda::topk_tile(device_pointer<const double>(dots), queries, points,
+                                device_pointer<const double>(q_norms), device_pointer<const double>(x_norms), q_offset,
+                                x_offset, exclude_self, ql, xl, k, device_pointer<double>(dist),
+                                device_pointer<std::int64_t>(index), stream);
+          } else {
+            throw std::invalid_argument("dtype: expected float32 or float64, got " + dtype);
+          }
+        },
+        py::arg("dtype"), py::arg("dots"), py::arg("queries"), py::arg("points"), py::arg("q_norms"), py::arg("x_norms"),
+        py::arg("q_offset"), py::arg("x_offset"), py::arg("exclude_self"), py::arg("q_labels"), py::arg("x_labels"),
+        py::arg("k"), py::arg("dist"), py::arg("index"), py::arg("stream"));
   m.def("build_info", [] {
     py::dict info;
     int runtime = 0;

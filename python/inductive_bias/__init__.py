@@ -2,10 +2,12 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import random
+from . import difficulty, random
 from .bias import BiasEstimate, bias_from_losses, sankaran_bias
 from ._backend import build_info, cuda_available, get_num_threads, set_num_threads
+from .estimators import TaskDifficulty, class_separation, data_radius, intrinsic_dimension, task_difficulty
 from .gaussian_losses import sample_gaussian_losses
+from .neighbors import nearest_neighbors
 from .ncx2 import Ncx2Fit, ScaledChi2, ScaledNCX2
 
 try:
@@ -20,7 +22,14 @@ __all__ = [
     "Ncx2Fit",
     "ScaledChi2",
     "ScaledNCX2",
+    "TaskDifficulty",
+    "class_separation",
+    "data_radius",
+    "intrinsic_dimension",
+    "nearest_neighbors",
+    "task_difficulty",
     "build_info",
+    "difficulty",
     "cuda_available",
     "get_num_threads",
     "random",

@@ -98,3 +98,15 @@ def ncx2_logpdf(x, df: float, nc: float, scale: float = 1.0) -> np.ndarray:
     a = df / 2 + j[:, None]
     log_terms = log_w[:, None] + (a - 1) * np.log(y / 2) - y / 2 - gammaln(a) - np.log(2)
     return logsumexp(log_terms, axis=0) - np.log(scale)
+
+
+def nearest_neighbors(X, k: int, labels=None):
+    """Twin of nearest_neighbors(X, k, labels=...): the full float64 distance matrix, sorted."""
+    X = np.asarray(X, dtype=np.float64)
+    squared = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
+    np.fill_diagonal(squared, np.inf)
+    if labels is not None:
+        labels = np.asarray(labels)
+        squared[labels[:, None] == labels[None, :]] = np.inf
+    order = np.argsort(squared, axis=1, kind="stable")[:, :k]
+    return np.sqrt(np.take_along_axis(squared, order, axis=1)), order

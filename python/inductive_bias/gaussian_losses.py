@@ -13,13 +13,12 @@ batches overlap the product.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
 from . import _backend, _validation
 from ._arrays import array_module, as_array
 from ._backend import _native
+from ._pipeline import run_overlapped, run_serial
 from ._progress import progress_bar
 
 __all__ = ["sample_gaussian_losses"]
@@ -102,7 +101,8 @@ def sample_gaussian_losses(mean, factor, targets, n_hypotheses: int, seed: int =
     losses = xp.empty(n_hypotheses, dtype=dtype)
     batch_size = min(batch_size, max(n_hypotheses, 1))
     batches = [(first, min(batch_size, n_hypotheses - first)) for first in range(0, n_hypotheses, batch_size)]
-    # Two sets of buffers: batch i's product runs while batch i+1 is drawn and batch i-1 reduced.
+    # Two sets of buffers: batch i's product runs while batch i+1 is drawn and batch i-1 reduced
+    # (on the CPU in a second thread, see _pipeline).
     z = [xp.empty((batch_size * k, r), dtype=dtype) for _ in range(2)]
     products = [xp.empty((batch_size * k, t), dtype=dtype) for _ in range(2)]
     kernels = _CudaKernels(dtype) if xp is not np else _CpuKernels()
@@ -119,8 +119,19 @@ def sample_gaussian_losses(mean, factor, targets, n_hypotheses: int, seed: int =
         first, size = batches[i]
         kernels.losses(loss, products[i % 2][: size * k], offset, labels, losses[first : first + size], k, t)
 
+    n_batches = len(batches)
+
     with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
-        kernels.pipeline(len(batches), draw, multiply, reduce, lambda i: bar.update(batches[i][1]))
+        def side(i):  # runs beside multiply(i): reduce batch i-1, draw batch i+1
+            if i > 0:
+                reduce(i - 1)
+                bar.update(batches[i - 1][1])
+            if i + 1 < n_batches:
+                draw(i + 1)
+
+        if n_batches:
+            draw(0)
+        (run_overlapped if xp is np else run_serial)(n_batches, multiply, side)
     return restore(losses)
 
 
@@ -145,10 +156,6 @@ def _labels_and_targets(targets, t: int, k: int, xp):
 
 
 class _CpuKernels:
-    """NumPy path. The product of batch i runs on BLAS's threads while a worker thread draws batch
-    i+1 and reduces batch i-1: after each product BLAS's threads spin-wait, and work queued behind
-    it would otherwise share the cores with them (measured: the draw took twice as long)."""
-
     def __init__(self):
         self.threads = _backend.get_num_threads()
 
@@ -157,28 +164,6 @@ class _CpuKernels:
 
     def losses(self, loss, products, offset, labels, out, k, t):
         _native.gaussian_losses(loss, products, offset, labels, out, k, t, self.threads)
-
-    @staticmethod
-    def pipeline(n_batches, draw, multiply, reduce, done):
-        if n_batches == 0:
-            return
-        draw(0)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inductive-bias") as worker:
-            for i in range(n_batches):
-                side = worker.submit(_side_work, i, n_batches, draw, reduce)
-                multiply(i)
-                side.result()
-                if i > 0:
-                    done(i - 1)
-        reduce(n_batches - 1)
-        done(n_batches - 1)
-
-
-def _side_work(i, n_batches, draw, reduce):
-    if i > 0:
-        reduce(i - 1)
-    if i + 1 < n_batches:
-        draw(i + 1)
 
 
 class _CudaKernels:
@@ -197,11 +182,3 @@ class _CudaKernels:
     def losses(self, loss, products, offset, labels, out, k, t):
         _backend._native_cuda.gaussian_losses(loss, self.dtype, products.data.ptr, offset.data.ptr,
                                               labels.data.ptr, out.data.ptr, out.shape[0], k, t, self.stream)
-
-    @staticmethod
-    def pipeline(n_batches, draw, multiply, reduce, done):
-        for i in range(n_batches):
-            draw(i)
-            multiply(i)
-            reduce(i)
-            done(i)

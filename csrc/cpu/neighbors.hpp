@@ -1,0 +1,18 @@
+// CPU top-k selection over a tile of inner products (see ib/topk.hpp).
+//   dots:     [queries, points] row-major (q . x)
+//   q_norms:  [queries], x_norms: [points]   squared norms, float64
+//   q_labels: [queries], x_labels: [points]  or null (then labels are ignored)
+//   dist, index: [queries, k]                running heaps, updated in place
+// Query r has global index q_offset + r (for exclude_self); point j has x_offset + j.
+#pragma once
+
+#include <cstdint>
+
+namespace ib::cpu {
+
+template <class T>
+void topk_tile(const T* dots, std::int64_t queries, std::int64_t points, const double* q_norms, const double* x_norms,
+               std::int64_t q_offset, std::int64_t x_offset, bool exclude_self, const std::int64_t* q_labels,
+               const std::int64_t* x_labels, int k, double* dist, std::int64_t* index, int threads);
+
+}  // namespace ib::cpu

@@ -1,0 +1,15 @@
+// CUDA top-k selection, mirroring csrc/cpu/neighbors.hpp, except that the tile is transposed,
+// dots: [points, queries] (x . q), so that the threads of a warp (one query each) read adjacent
+// memory. Device pointers; the caller's stream.
+#pragma once
+
+#include <cstdint>
+
+namespace ib::cuda {
+
+template <class T>
+void topk_tile(const T* dots, std::int64_t queries, std::int64_t points, const double* q_norms, const double* x_norms,
+               std::int64_t q_offset, std::int64_t x_offset, bool exclude_self, const std::int64_t* q_labels,
+               const std::int64_t* x_labels, int k, double* dist, std::int64_t* index, std::uintptr_t stream);
+
+}  // namespace ib::cuda

@@ -1,0 +1,183 @@
+"""Task difficulty: the model-agnostic inductive-bias bound in bits (METHODS.md B).
+
+Every quantity that can overflow a double (the eigenvalue count E, the parameter dimension, the
+product with the bracket) is carried in log space, so intrinsic dimensions up to 10^4 work; a bound
+whose parameter dimension or bracket is not positive is flagged as vacuous instead of returning a
+meaningless number.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+
+__all__ = ["BoundResult", "bound", "classification", "control", "few_shot", "union", "eigenvalue_count"]
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+@dataclass(frozen=True)
+class BoundResult:
+    """The bound in bits with its intermediate quantities (natural logs where prefixed ``log_``)."""
+
+    bits: float                 # inf when separation is 0; nan when vacuous
+    log10_bits: float
+    vacuous: bool
+    reason: str                 # why the bound is vacuous or infinite ("" otherwise)
+    K: float                    # number of frequencies per dimension
+    log_E: float                # log of the eigenvalue count E
+    log_dim_theta_q: float      # log of dim_theta_q = 2 D P E - n D (nan when <= 0)
+    L_f: float
+    log_W: float
+    bracket_bits: float         # the factor multiplying dim_theta_q
+    parameters: dict
+
+    @property
+    def E(self) -> float:
+        return math.exp(self.log_E)
+
+    @property
+    def dim_theta_q(self) -> float:
+        return math.exp(self.log_dim_theta_q) if math.isfinite(self.log_dim_theta_q) else -math.inf
+
+
+def _positive(name: str, value, allow_inf: bool = False) -> float:
+    if isinstance(value, bool):
+        raise TypeError(f"{name}: expected a number, got bool")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected a number, got {type(value).__name__}") from None
+    if not value > 0 or (math.isinf(value) and not allow_inf) or math.isnan(value):
+        raise ValueError(f"{name}: must be positive and finite, got {value}")
+    return value
+
+
+def _error(error) -> float:
+    error = _positive("error", error)
+    if error > 1:
+        raise ValueError(f"error: must be in (0, 1], got {error}")
+    return error
+
+
+def _log_binomial(a: float, b: float) -> float:
+    """log C(a, b) for real a >= b >= 0."""
+    return float(math.lgamma(a + 1) - math.lgamma(b + 1) - math.lgamma(a - b + 1))
+
+
+def eigenvalue_count(m: float, R: float, delta: float) -> tuple[float, float]:
+    """(K, log E): K = (sqrt((m-1)^2 + 4 M^2) - (m-1)) / 2 with M = 2 pi R / delta, and
+    E = C(m + K, m) + C(m + K - 1, m) with real binomials."""
+    M = 2 * math.pi * R / delta
+    # (sqrt(b^2 + 4M^2) - b) / 2 written as 2M^2 / (sqrt(b^2 + 4M^2) + b): no cancellation for large m.
+    b = m - 1
+    K = 2 * M * M / (math.sqrt(b * b + 4 * M * M) + b) if b >= 0 else (math.sqrt(b * b + 4 * M * M) - b) / 2
+    log_e1 = _log_binomial(m + K, m)
+    log_e2 = _log_binomial(m + K - 1, m) if K >= 1 else -math.inf
+    high, low = max(log_e1, log_e2), min(log_e1, log_e2)
+    return K, high + math.log1p(math.exp(low - high))
+
+
+def bound(error: float, n: float, m: float, R: float, delta: float, P: float, D: float, B: float = 1.0) -> BoundResult:
+    """The general bound: ``bits = dim_theta_q * bracket`` with
+
+    dim_theta_q = 2 D P E - n D,  L_f = K sqrt(D) / R,
+    log W = log(m/6)/2 + (log 2 + (m+1)/2 log pi + log P - lgamma((m+1)/2)) / m + log R - log(n) / m,
+    bracket = log2 B + log2(D)/2 + log2(P)/2 - log2 error + log2 L_f + log W / log 2.
+    ``delta = 0`` (points of different classes coincide) makes the bound infinite.
+    """
+    error = _error(error)
+    n, m, R, P, D, B = (_positive(name, v) for name, v in (("n", n), ("m", m), ("R", R), ("P", P), ("D", D), ("B", B)))
+    parameters = dict(error=error, n=n, m=m, R=R, delta=delta, P=P, D=D, B=B)
+    if isinstance(delta, bool) or not isinstance(delta, (int, float)) and not hasattr(delta, "__float__"):
+        raise TypeError(f"delta: expected a number, got {type(delta).__name__}")
+    delta = float(delta)
+    if math.isnan(delta) or delta < 0:
+        raise ValueError(f"delta: must be >= 0, got {delta}")
+    if delta == 0:
+        return BoundResult(math.inf, math.inf, False, "delta = 0: points of different classes coincide, so no "
+                           "finite resolution separates them and the bound is infinite",
+                           math.inf, math.inf, math.inf, math.inf, math.nan, math.inf, parameters)
+    K, log_E = eigenvalue_count(m, R, delta)
+    # dim_theta_q = D (2 P E - n), in logs.
+    log_2pe = math.log(2 * P) + log_E
+    log_n = math.log(n)
+    log_dim = math.log(D) + log_2pe + math.log1p(-math.exp(log_n - log_2pe)) if log_2pe > log_n else math.nan
+    L_f = K * math.sqrt(D) / R
+    log_W = (0.5 * math.log(m / 6) + (_LN2 + (m + 1) / 2 * math.log(math.pi) + math.log(P) - float(math.lgamma((m + 1) / 2))) / m
+             + math.log(R) - log_n / m)
+    bracket = (math.log2(B) + 0.5 * math.log2(D) + 0.5 * math.log2(P) - math.log2(error) + math.log2(L_f) + log_W / _LN2)
+    reasons = []
+    if math.isnan(log_dim):
+        reasons.append("dim_theta_q = 2 D P E - n D <= 0: the training set already pins down every frequency")
+    if not bracket > 0:
+        reasons.append(f"the bracket is {bracket:.3g} <= 0")
+    if reasons:
+        return BoundResult(math.nan, math.nan, True, "; ".join(reasons), K, log_E, log_dim, L_f, log_W, bracket,
+                           parameters)
+    log_bits = log_dim + math.log(bracket)
+    bits = math.exp(log_bits) if log_bits < 709 else math.inf
+    return BoundResult(bits, log_bits / _LN10, False, "", K, log_E, log_dim, L_f, log_W, bracket, parameters)
+
+
+def classification(n: float, m: float, R: float, delta: float, classes: int, error: float) -> BoundResult:
+    """A classification task: P = classes, D = classes - 1, B = 1."""
+    if isinstance(classes, bool) or int(classes) != classes or classes < 2:
+        raise ValueError(f"classes: need an integer >= 2, got {classes}")
+    return bound(error, n, m, R, delta, P=classes, D=classes - 1, B=1.0)
+
+
+def control(m: float, D: float, n: float, delta: float, error: float) -> BoundResult:
+    """A control task with state dimension m, action dimension D, n samples, resolution delta:
+
+    bits = D (2 (2 pi / delta)^m pi^(m/2) / Gamma(m/2 + 1) - n)
+             * (log2(4 pi^2 / sqrt 6) + log2 D + log2(m)/2 - log2 delta - log2(n)/m - log2 error)
+
+    (cart-pole with T observations: m = 2T, D = 1).
+    """
+    error = _error(error)
+    m, D, n, delta = (_positive(name, v) for name, v in (("m", m), ("D", D), ("n", n), ("delta", delta)))
+    parameters = dict(error=error, n=n, m=m, delta=delta, D=D)
+    log_volume = _LN2 + m * math.log(2 * math.pi / delta) + m / 2 * math.log(math.pi) - math.lgamma(m / 2 + 1)
+    log_n = math.log(n)
+    log_dim = math.log(D) + log_volume + math.log1p(-math.exp(log_n - log_volume)) if log_volume > log_n else math.nan
+    bracket = (math.log2(4 * math.pi**2 / math.sqrt(6)) + math.log2(D) + 0.5 * math.log2(m) - math.log2(delta)
+               - math.log2(n) / m - math.log2(error))
+    reasons = []
+    if math.isnan(log_dim):
+        reasons.append("the state-space volume term is <= n")
+    if not bracket > 0:
+        reasons.append(f"the bracket is {bracket:.3g} <= 0")
+    if reasons:
+        return BoundResult(math.nan, math.nan, True, "; ".join(reasons), math.nan, math.nan, log_dim, math.nan,
+                           math.nan, bracket, parameters)
+    log_bits = log_dim + math.log(bracket)
+    return BoundResult(math.exp(log_bits) if log_bits < 709 else math.inf, log_bits / _LN10, False, "", math.nan,
+                       math.nan, log_dim, math.nan, math.nan, bracket, parameters)
+
+
+def few_shot(error: float, n: float, m_within: float, m_across: float, R: float, delta: float, ways: int) -> BoundResult:
+    """Few-shot meta-learning over w-way tasks: output dimension 2 w (w-1) E(m_within) (E at
+    resolution 2 pi R / delta), dimension m_across + (w-1) m_within, radius R sqrt(w),
+    B = sqrt(w (w-1)), P = 1."""
+    if isinstance(ways, bool) or int(ways) != ways or ways < 2:
+        raise ValueError(f"ways: need an integer >= 2, got {ways}")
+    m_within = _positive("m_within", m_within)
+    _, log_E = eigenvalue_count(m_within, _positive("R", R), _positive("delta", delta))
+    output_dimension = 2 * ways * (ways - 1) * math.exp(log_E)
+    return bound(error, n, m_across + (ways - 1) * m_within, R * math.sqrt(ways), delta, P=1.0, D=output_dimension,
+                 B=math.sqrt(ways * (ways - 1)))
+
+
+def union(a: BoundResult, b: BoundResult) -> BoundResult:
+    """The task made of two classification tasks, as in the paper's union table: n = n_a n_b,
+    m = m_a + m_b, R = sqrt(R_a^2 + R_b^2), P = P_a P_b, with the first task's delta, error and
+    output dimension (D = P_a, as published)."""
+    for name, task in (("a", a), ("b", b)):
+        if not isinstance(task, BoundResult) or "P" not in task.parameters:
+            raise TypeError(f"{name}: expected the result of difficulty.classification or difficulty.bound")
+    pa, pb = a.parameters, b.parameters
+    return bound(pa["error"], pa["n"] * pb["n"], pa["m"] + pb["m"], math.hypot(pa["R"], pb["R"]), pa["delta"],
+                 P=pa["P"] * pb["P"], D=pa["P"], B=1.0)

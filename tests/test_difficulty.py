@@ -1,0 +1,88 @@
+import math
+
+import pytest
+
+from inductive_bias import difficulty
+
+# Published parameter sets and values (METHODS.md B, from the paper's tables).
+PUBLISHED = [
+    ("MNIST", dict(n=60000, m=14, R=17.179045827183984, delta=2.3987084824335305, classes=10, error=1e-3), 1.485e16),
+    ("CIFAR-10", dict(n=50000, m=27, R=54.9156786783691, delta=2.7506414616587023, classes=10, error=1e-2), 3.438e32),
+    ("ImageNet", dict(n=1280901, m=48, R=943.5923, delta=65, classes=1000, error=0.1), 3.583e41),
+]
+
+
+@pytest.mark.parametrize(("name", "params", "bits"), PUBLISHED, ids=[p[0] for p in PUBLISHED])
+def test_published_classification_values(name, params, bits):
+    result = difficulty.classification(**params)
+    assert not result.vacuous
+    assert float(f"{result.bits:.4g}") == bits
+    assert result.log10_bits == pytest.approx(math.log10(result.bits), rel=1e-12)
+
+
+def test_published_ranking():
+    bits = [difficulty.classification(**p).bits for _, p, _ in PUBLISHED]
+    assert bits[0] < bits[1] < bits[2]
+
+
+@pytest.mark.parametrize(("T", "bits"), [(1, 4.41e9), (2, 3.33e17), (3, 1.46e25), (4, 4.69e32), (5, 1.19e40)])
+def test_published_cart_pole(T, bits):
+    result = difficulty.control(m=2 * T, D=1, n=1e4, delta=1e-3, error=1e-3)
+    assert float(f"{result.bits:.3g}") == bits
+
+
+def test_large_dimensions_do_not_overflow():
+    # E overflows doubles (log E > 709) in the published plain-double code; logs carry it here, up
+    # to m = 10^4, and bits beyond a double's range come back as inf beside a finite log10.
+    previous = 0.0
+    for m in (300, 1000, 10_000):
+        result = difficulty.bound(error=0.01, n=1e6, m=m, R=5000.0, delta=0.5, P=10, D=9)
+        assert not result.vacuous and math.isinf(result.bits)
+        assert math.isfinite(result.log_E) and result.log_E > 709
+        assert math.isfinite(result.log10_bits) and result.log10_bits > previous
+        previous = result.log10_bits
+
+
+def test_intermediates_match_the_formula():
+    r = difficulty.bound(error=1e-3, n=60000, m=14, R=17.18, delta=2.4, P=10, D=9)
+    M = 2 * math.pi * 17.18 / 2.4
+    K = (math.sqrt(13**2 + 4 * M * M) - 13) / 2
+    assert r.K == pytest.approx(K, rel=1e-12)
+    E = math.comb(0, 0) * 0 + math.exp(math.lgamma(14 + K + 1) - math.lgamma(15) - math.lgamma(K + 1)) + \
+        math.exp(math.lgamma(14 + K) - math.lgamma(15) - math.lgamma(K))
+    assert r.E == pytest.approx(E, rel=1e-12)
+    assert r.dim_theta_q == pytest.approx(2 * 9 * 10 * E - 60000 * 9, rel=1e-12)
+    assert r.L_f == pytest.approx(K * 3 / 17.18, rel=1e-12)
+
+
+def test_vacuous_bracket_and_infinite_separation():
+    vacuous = difficulty.bound(error=1.0, n=10, m=2, R=1.0, delta=100.0, P=2, D=1)
+    assert vacuous.vacuous and math.isnan(vacuous.bits) and vacuous.reason
+    infinite = difficulty.classification(n=100, m=3, R=1.0, delta=0.0, classes=2, error=0.1)
+    assert math.isinf(infinite.bits) and "coincide" in infinite.reason and not infinite.vacuous
+
+
+def test_few_shot_and_union_follow_the_published_forms():
+    r = difficulty.few_shot(error=0.01, n=1e30, m_within=22, m_across=29, R=49.4064773081425,
+                            delta=5.477225575051661, ways=20)
+    _, log_e = difficulty.eigenvalue_count(22, 49.4064773081425, 5.477225575051661)
+    direct = difficulty.bound(0.01, 1e30, 29 + 19 * 22, 49.4064773081425 * math.sqrt(20), 5.477225575051661,
+                              P=1, D=2 * 20 * 19 * math.exp(log_e), B=math.sqrt(20 * 19))
+    assert r.log10_bits == pytest.approx(direct.log10_bits, rel=1e-14)
+    mnist = difficulty.classification(**PUBLISHED[0][1])
+    imagenet = difficulty.classification(**PUBLISHED[2][1])
+    both = difficulty.union(mnist, imagenet)
+    assert both.parameters["n"] == 60000 * 1280901 and both.parameters["m"] == 14 + 48
+    assert both.parameters["P"] == 10 * 1000 and both.parameters["R"] == pytest.approx(math.hypot(17.179045827183984, 943.5923))
+    assert both.log10_bits > imagenet.log10_bits
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    (dict(error=0.0), ValueError, "error"), (dict(error=1.5), ValueError, "error"), (dict(n=-1), ValueError, "n"),
+    (dict(m=0), ValueError, "m"), (dict(R=math.nan), ValueError, "R"), (dict(delta=-1.0), ValueError, "delta"),
+    (dict(classes=1), ValueError, "classes"), (dict(error="x"), TypeError, "error"),
+])
+def test_bad_arguments(kwargs, error, match):
+    args = dict(n=100, m=3, R=1.0, delta=0.1, classes=2, error=0.1) | kwargs
+    with pytest.raises(error, match=match):
+        difficulty.classification(**args)
