@@ -166,7 +166,7 @@ py::tuple ncx2_fit(const py::array& samples, const py::array_t<double, py::array
 }
 
 template <class T>
-void topk_tile_typed(const py::array& dots, const py::array& q_norms, const py::array& x_norms, std::int64_t q_offset,
+void topk_tile_typed(const py::array& dots, bool transposed, const py::array& q_norms, const py::array& x_norms, std::int64_t q_offset,
                      std::int64_t x_offset, bool exclude_self, const py::object& q_labels, const py::object& x_labels,
                      py::array& dist, py::array& index, int threads) {
   const py::ssize_t queries = q_norms.size(), points = x_norms.size();
@@ -184,21 +184,49 @@ void topk_tile_typed(const py::array& dots, const py::array& q_norms, const py::
   double* hd = output_pointer<double>(dist, queries * k, "dist");
   auto* hi = output_pointer<std::int64_t>(index, queries * k, "index");
   py::gil_scoped_release release;
-  ib::cpu::topk_tile<T>(d, queries, points, qn, xn, q_offset, x_offset, exclude_self, ql, xl, static_cast<int>(k), hd,
-                        hi, threads);
+  ib::cpu::topk_tile<T>(d, transposed, queries, points, qn, xn, q_offset, x_offset, exclude_self, ql, xl,
+                        static_cast<int>(k), hd, hi, threads);
 }
 
-// dots: [queries, points]; norms float64; labels int64 or None; dist [queries, k] float64 and
-// index [queries, k] int64 are the running heaps.
-void topk_tile(const py::array& dots, const py::array& q_norms, const py::array& x_norms, std::int64_t q_offset,
+// dots: [queries, points] ([points, queries] when transposed); norms float64; labels int64 or None;
+// dist [queries, k] float64 and index [queries, k] int64 are the running heaps.
+void topk_tile(const py::array& dots, bool transposed, const py::array& q_norms, const py::array& x_norms, std::int64_t q_offset,
                std::int64_t x_offset, bool exclude_self, const py::object& q_labels, const py::object& x_labels,
                py::array dist, py::array index, int threads) {
   if (py::isinstance<py::array_t<float>>(dots)) {
-    topk_tile_typed<float>(dots, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels, dist, index,
-                           threads);
+    topk_tile_typed<float>(dots, transposed, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels,
+                           dist, index, threads);
   } else {
-    topk_tile_typed<double>(dots, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels, dist, index,
-                            threads);
+    topk_tile_typed<double>(dots, transposed, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels,
+                            dist, index, threads);
+  }
+}
+
+template <class T>
+void exact_typed(const py::array& points, const py::array& queries, const py::array& candidates, py::array& out,
+                 int threads) {
+  require(points.ndim() == 2 && queries.ndim() == 2 && candidates.ndim() == 2 &&
+              points.shape(1) == queries.shape(1) && candidates.shape(0) == queries.shape(0),
+          "points [n, d], queries [rows, d], candidates [rows, select]: shapes do not match");
+  const py::ssize_t dims = points.shape(1), rows = queries.shape(0), select = candidates.shape(1);
+  const T* p = input_pointer<T>(points, points.size(), "points");
+  const T* q = input_pointer<T>(queries, rows * dims, "queries");
+  const auto* c = input_pointer<std::int64_t>(candidates, rows * select, "candidates");
+  double* o = output_pointer<double>(out, rows * select, "out");
+  for (py::ssize_t i = 0; i < rows * select; ++i) {
+    require(c[i] >= -1 && c[i] < points.shape(0), "candidates: index out of range");
+  }
+  py::gil_scoped_release release;
+  ib::cpu::exact_squared_distances<T>(p, q, dims, c, rows, select, o, threads);
+}
+
+// out[r, s] = |points[candidates[r, s]] - queries[r]|^2 in float64 (inf for -1).
+void exact_squared_distances(const py::array& points, const py::array& queries, const py::array& candidates,
+                             py::array out, int threads) {
+  if (py::isinstance<py::array_t<float>>(points)) {
+    exact_typed<float>(points, queries, candidates, out, threads);
+  } else {
+    exact_typed<double>(points, queries, candidates, out, threads);
   }
 }
 
@@ -225,9 +253,11 @@ PYBIND11_MODULE(_native, m) {
         py::arg("seed"), py::arg("threads"));
   m.def("ncx2_fit", &ncx2_fit, py::arg("samples"), py::arg("start"), py::arg("replicates"), py::arg("seed"),
         py::arg("fix_nc_zero"), py::arg("max_iterations"), py::arg("relative_tolerance"), py::arg("threads"));
-  m.def("topk_tile", &topk_tile, py::arg("dots"), py::arg("q_norms"), py::arg("x_norms"), py::arg("q_offset"),
+  m.def("topk_tile", &topk_tile, py::arg("dots"), py::arg("transposed"), py::arg("q_norms"), py::arg("x_norms"), py::arg("q_offset"),
         py::arg("x_offset"), py::arg("exclude_self"), py::arg("q_labels"), py::arg("x_labels"), py::arg("dist"),
         py::arg("index"), py::arg("threads"));
+  m.def("exact_squared_distances", &exact_squared_distances, py::arg("points"), py::arg("queries"),
+        py::arg("candidates"), py::arg("out"), py::arg("threads"));
   m.def("max_threads", &max_threads);
   m.def("build_info", [] {
     py::dict info;

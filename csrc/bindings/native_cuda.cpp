@@ -172,6 +172,25 @@ PYBIND11_MODULE(_native_cuda, m) {
         py::arg("dtype"), py::arg("dots"), py::arg("queries"), py::arg("points"), py::arg("q_norms"), py::arg("x_norms"),
         py::arg("q_offset"), py::arg("x_offset"), py::arg("exclude_self"), py::arg("q_labels"), py::arg("x_labels"),
         py::arg("k"), py::arg("dist"), py::arg("index"), py::arg("stream"));
+  m.def("exact_squared_distances",
+        [](const std::string& dtype, std::uintptr_t points, std::uintptr_t queries, std::int64_t dims,
+           std::uintptr_t candidates, std::int64_t rows, std::int64_t select, std::uintptr_t out, std::uintptr_t stream) {
+          py::gil_scoped_release release;
+          if (dtype == "float32") {
+            ib::cuda::exact_squared_distances(device_pointer<const float>(points), device_pointer<const float>(queries),
+                                              dims, device_pointer<const std::int64_t>(candidates), rows, select,
+                                              device_pointer<double>(out), stream);
+          } else if (dtype == "float64") {
+            ib::cuda::exact_squared_distances(device_pointer<const double>(points),
+                                              device_pointer<const double>(queries), dims,
+                                              device_pointer<const std::int64_t>(candidates), rows, select,
+                                              device_pointer<double>(out), stream);
+          } else {
+            throw std::invalid_argument("dtype: expected float32 or float64, got " + dtype);
+          }
+        },
+        py::arg("dtype"), py::arg("points"), py::arg("queries"), py::arg("dims"), py::arg("candidates"), py::arg("rows"),
+        py::arg("select"), py::arg("out"), py::arg("stream"));
   m.def("build_info", [] {
     py::dict info;
     int runtime = 0;

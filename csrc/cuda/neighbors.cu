@@ -20,7 +20,32 @@ __global__ void topk_kernel(const T* dots, std::int64_t queries, std::int64_t po
             q_labels != nullptr ? q_labels[r] : 0, x_labels, k, dist + r * k, index + r * k);
 }
 
+template <class T>
+__global__ void exact_kernel(const T* points, const T* queries, std::int64_t dims, const std::int64_t* candidates,
+                             std::int64_t items, std::int64_t select, double* out) {
+  const std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+  if (i >= items) return;
+  const std::int64_t c = candidates[i];
+  out[i] = c < 0 ? HUGE_VAL : exact_squared_distance(points + c * dims, queries + (i / select) * dims, dims);
+}
+
 }  // namespace
+
+template <class T>
+void exact_squared_distances(const T* points, const T* queries, std::int64_t dims, const std::int64_t* candidates,
+                             std::int64_t rows, std::int64_t select, double* out, std::uintptr_t stream) {
+  const std::int64_t items = rows * select;
+  if (items == 0) return;
+  const auto grid = static_cast<unsigned>((items + kThreads - 1) / kThreads);
+  exact_kernel<T><<<grid, kThreads, 0, reinterpret_cast<cudaStream_t>(stream)>>>(points, queries, dims, candidates,
+                                                                                  items, select, out);
+  check_launch("exact_squared_distances");
+}
+
+template void exact_squared_distances<float>(const float*, const float*, std::int64_t, const std::int64_t*,
+                                             std::int64_t, std::int64_t, double*, std::uintptr_t);
+template void exact_squared_distances<double>(const double*, const double*, std::int64_t, const std::int64_t*,
+                                              std::int64_t, std::int64_t, double*, std::uintptr_t);
 
 template <class T>
 void topk_tile(const T* dots, std::int64_t queries, std::int64_t points, const double* q_norms, const double* x_norms,

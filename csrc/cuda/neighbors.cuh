@@ -12,4 +12,8 @@ void topk_tile(const T* dots, std::int64_t queries, std::int64_t points, const d
                std::int64_t q_offset, std::int64_t x_offset, bool exclude_self, const std::int64_t* q_labels,
                const std::int64_t* x_labels, int k, double* dist, std::int64_t* index, std::uintptr_t stream);
 
+template <class T>
+void exact_squared_distances(const T* points, const T* queries, std::int64_t dims, const std::int64_t* candidates,
+                             std::int64_t rows, std::int64_t select, double* out, std::uintptr_t stream);
+
 }  // namespace ib::cuda

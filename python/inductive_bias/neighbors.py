@@ -2,10 +2,11 @@
 
 Per tile of queries x points, BLAS (NumPy, or cuBLAS through CuPy) computes the inner products in
 the data's precision, a native kernel turns them into squared distances |q|^2 + |x|^2 - 2 q.x and
-keeps the ``2k`` (at least ``k + 8``) smallest per query in a heap; then the kept candidates are
-re-ranked by distances recomputed in float64 from the vectors themselves, so float32 cancellation
+keeps the ``k + max(4, k/2)`` smallest per query in a heap; then the kept candidates are re-ranked by
+distances recomputed in float64 from the vectors themselves (a native kernel), so float32 cancellation
 cannot turn near-duplicates into zero distances (the data are centred first, which also keeps the
-norms small). Memory is bounded by the tile sizes. With ``labels``, the search is for the nearest
+norms small). Memory is bounded by the tile sizes plus the heaps ([queries, k + max(4, k/2)]). Against itself on the
+CPU the product is symmetric and only half the tiles are multiplied. With ``labels``, the search is for the nearest
 point of *another* class (pairs with equal labels are skipped).
 """
 
@@ -21,8 +22,8 @@ from ._progress import progress_bar
 
 __all__ = ["nearest_neighbors"]
 
-QUERY_BLOCK = 2048
-POINT_BLOCK = 8192
+QUERY_BLOCK = 2048  # tiles of QUERY_BLOCK x POINT_BLOCK inner products (POINT_BLOCK^2 when symmetric)
+POINT_BLOCK = 4096
 
 
 def _points(name: str, X):
@@ -77,74 +78,83 @@ def nearest_neighbors(X, k: int = 5, queries=None, labels=None, progress: bool =
 
 
 def _search(X, Q, k, exclude_self, query_labels, point_labels, xp, progress):
-    dtype = np.float32 if X.dtype == np.float32 else np.float64
-    center = X.mean(axis=0, dtype=np.float64)
-    Xc = (X - center).astype(dtype)
-    Qc = Xc if Q is X else (Q - center).astype(dtype)
-    x_norms = (Xc.astype(np.float64) ** 2).sum(axis=1)
-    q_norms = x_norms if Q is X else (Qc.astype(np.float64) ** 2).sum(axis=1)
-    n, q = X.shape[0], Q.shape[0]
-    select = min(max(2 * k, k + 8), n)
-    distances = xp.empty((q, k))
-    indices = xp.empty((q, k), dtype=np.int64)
-    point_blocks = [(x0, min(x0 + POINT_BLOCK, n)) for x0 in range(0, n, POINT_BLOCK)]
     cuda = xp is not np
-    kernel = _CudaTopk(dtype) if cuda else None
-    threads = _backend.get_num_threads()
-    tiles = [xp.empty((QUERY_BLOCK, POINT_BLOCK), dtype=dtype) for _ in range(2)]
-    with progress_bar(q, "queries", progress, unit="query") as bar:
-        for q0 in range(0, q, QUERY_BLOCK):
-            q1 = min(q0 + QUERY_BLOCK, q)
-            rows = q1 - q0
-            heap_dist = xp.full((rows, select), np.inf)
-            heap_index = xp.full((rows, select), -1, dtype=np.int64)
-            q_lab = query_labels[q0:q1] if query_labels is not None else None
+    dtype = np.float32 if X.dtype == np.float32 else np.float64
+    Xw = xp.ascontiguousarray(X, dtype=dtype)
+    center = Xw.mean(axis=0, dtype=np.float64)
+    Xc = (Xw - center).astype(dtype)
+    symmetric = Q is X
+    Qw = Xw if symmetric else xp.ascontiguousarray(Q, dtype=dtype)
+    Qc = Xc if symmetric else (Qw - center).astype(dtype)
+    x_norms = (Xc.astype(np.float64) ** 2).sum(axis=1)
+    q_norms = x_norms if symmetric else (Qc.astype(np.float64) ** 2).sum(axis=1)
+    n, q = X.shape[0], Q.shape[0]
+    select = min(k + max(4, k // 2), n - (1 if exclude_self else 0))  # candidates kept for the exact pass
+    heap_dist = xp.full((q, select), np.inf)
+    heap_index = xp.full((q, select), -1, dtype=np.int64)
+    topk = _CudaTopk(dtype) if cuda else _CpuTopk()
+    # Tiles (query block, point block). Against itself on the CPU, the product is symmetric: only
+    # blocks b >= a are multiplied, and each off-diagonal tile also serves the transposed pair.
+    if symmetric and not cuda:
+        blocks = _blocks(n, POINT_BLOCK)
+        tiles = [(a, b) for i, a in enumerate(blocks) for b in blocks[i:]]
+    else:
+        tiles = [(a, b) for a in _blocks(q, QUERY_BLOCK) for b in _blocks(n, POINT_BLOCK)]
+    largest = max((a[1] - a[0]) * (b[1] - b[0]) for a, b in tiles) if tiles else 0
+    buffers = [xp.empty(largest, dtype=dtype) for _ in range(2)]
 
-            def product(i):
-                x0, x1 = point_blocks[i]
-                shape = (x1 - x0, rows) if cuda else (rows, x1 - x0)
-                tile = tiles[i % 2].reshape(-1)[: shape[0] * shape[1]].reshape(shape)
-                if cuda:  # transposed tile: adjacent threads (queries) read adjacent memory
-                    xp.matmul(Xc[x0:x1], Qc[q0:q1].T, out=tile)
-                else:
-                    xp.matmul(Qc[q0:q1], Xc[x0:x1].T, out=tile)
+    def tile_view(i):
+        (a0, a1), (b0, b1) = tiles[i]
+        shape = (b1 - b0, a1 - a0) if cuda else (a1 - a0, b1 - b0)  # CUDA: [points, queries]
+        return buffers[i % 2][: shape[0] * shape[1]].reshape(shape)
 
-            def select_step(i):  # runs beside product(i): the selection over tile i-1
-                if i == 0:
-                    return
-                x0, x1 = point_blocks[i - 1]
-                size = (x1 - x0) * rows
-                tile = tiles[(i - 1) % 2].reshape(-1)[:size]
-                x_lab = point_labels[x0:x1] if point_labels is not None else None
-                if cuda:
-                    kernel(tile, rows, x1 - x0, q_norms[q0:q1], x_norms[x0:x1], q0, x0, exclude_self, q_lab, x_lab,
-                           heap_dist, heap_index)
-                else:
-                    _native.topk_tile(tile, q_norms[q0:q1], x_norms[x0:x1], q0, x0, exclude_self, q_lab, x_lab,
-                                      heap_dist, heap_index, threads)
+    def product(i):
+        (a0, a1), (b0, b1) = tiles[i]
+        if cuda:  # transposed tile: adjacent threads (queries) read adjacent memory
+            xp.matmul(Xc[b0:b1], Qc[a0:a1].T, out=tile_view(i))
+        else:
+            xp.matmul(Qc[a0:a1], Xc[b0:b1].T, out=tile_view(i))
 
-            (run_serial if cuda else run_overlapped)(len(point_blocks), product, select_step)
-            exact = _exact_squared_distances(X, Q, q0, q1, heap_index, center, xp)
-            order = xp.argsort(exact, axis=1, kind="stable")[:, :k]
-            distances[q0:q1] = xp.sqrt(xp.take_along_axis(exact, order, axis=1))
-            indices[q0:q1] = xp.take_along_axis(heap_index, order, axis=1)
-            bar.update(rows)
-    return distances, indices
+    def offer(tile, transposed, rows, points):
+        (r0, r1), (p0, p1) = rows, points
+        topk(tile, transposed, q_norms[r0:r1], x_norms[p0:p1], r0, p0, exclude_self,
+             None if query_labels is None else query_labels[r0:r1],
+             None if point_labels is None else point_labels[p0:p1], heap_dist[r0:r1], heap_index[r0:r1])
+
+    with progress_bar(len(tiles), "distance tiles", progress, unit="tile") as bar:
+        def side(i):  # runs beside product(i): the selection over tile i-1
+            if i == 0:
+                return
+            a, b = tiles[i - 1]
+            tile = tile_view(i - 1)
+            offer(tile, cuda, a, b)
+            if symmetric and not cuda and a != b:
+                offer(tile, True, b, a)
+            bar.update(1)
+
+        (run_serial if cuda else run_overlapped)(len(tiles), product, side)
+
+    exact = xp.empty(heap_index.shape)
+    topk.exact(Xw, Qw, heap_index, exact)
+    order = xp.argsort(exact, axis=1, kind="stable")[:, :k]
+    return xp.sqrt(xp.take_along_axis(exact, order, axis=1)), xp.take_along_axis(heap_index, order, axis=1)
 
 
-def _exact_squared_distances(X, Q, q0, q1, candidates, center, xp, chunk: int = 256):
-    """|q - x|^2 in float64 for each query row and its candidate indices (-1: none, gives inf)."""
-    out = xp.empty(candidates.shape)
-    valid = candidates >= 0
-    safe = xp.where(valid, candidates, 0)
-    for r0 in range(0, q1 - q0, chunk):
-        r1 = min(r0 + chunk, q1 - q0)
-        queries = Q[q0 + r0 : q0 + r1].astype(np.float64) - center
-        points = X[safe[r0:r1]].astype(np.float64) - center  # [rows, select, d]
-        diff = points - queries[:, None, :]
-        out[r0:r1] = xp.einsum("rsd,rsd->rs", diff, diff)
-    out[~valid] = np.inf
-    return out
+def _blocks(n: int, size: int) -> list[tuple[int, int]]:
+    return [(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+class _CpuTopk:
+    def __init__(self):
+        self.threads = _backend.get_num_threads()
+
+    def __call__(self, tile, transposed, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels,
+                 heap_dist, heap_index):
+        _native.topk_tile(tile, transposed, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels,
+                          heap_dist, heap_index, self.threads)
+
+    def exact(self, points, queries, candidates, out):
+        _native.exact_squared_distances(points, queries, candidates, out, self.threads)
 
 
 class _CudaTopk:
@@ -155,12 +165,16 @@ class _CudaTopk:
         self.dtype = np.dtype(dtype).name
         self.stream = cupy.cuda.get_current_stream().ptr
 
-    def __call__(self, tile, queries, points, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels,
+    def __call__(self, tile, transposed, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels,
                  heap_dist, heap_index):
-        q_norms, x_norms = q_norms.copy(), x_norms.copy()  # contiguous slices for raw pointers
-        ql = 0 if q_labels is None else q_labels.copy()
-        xl = 0 if x_labels is None else x_labels.copy()
-        _backend._native_cuda.topk_tile(self.dtype, tile.data.ptr, queries, points, q_norms.data.ptr, x_norms.data.ptr,
-                                        q_offset, x_offset, exclude_self, 0 if q_labels is None else ql.data.ptr,
-                                        0 if x_labels is None else xl.data.ptr, heap_dist.shape[1], heap_dist.data.ptr,
-                                        heap_index.data.ptr, self.stream)
+        # Row slices of C-contiguous arrays are contiguous: their pointers can go to the kernel.
+        _backend._native_cuda.topk_tile(self.dtype, tile.data.ptr, heap_dist.shape[0], x_norms.size, q_norms.data.ptr,
+                                        x_norms.data.ptr, q_offset, x_offset, exclude_self,
+                                        0 if q_labels is None else q_labels.data.ptr,
+                                        0 if x_labels is None else x_labels.data.ptr, heap_dist.shape[1],
+                                        heap_dist.data.ptr, heap_index.data.ptr, self.stream)
+
+    def exact(self, points, queries, candidates, out):
+        _backend._native_cuda.exact_squared_distances(self.dtype, points.data.ptr, queries.data.ptr, points.shape[1],
+                                                      candidates.data.ptr, candidates.shape[0], candidates.shape[1],
+                                                      out.data.ptr, self.stream)

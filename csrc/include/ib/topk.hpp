@@ -49,4 +49,15 @@ IB_HD void offer_row(const T* dots, std::int64_t stride, std::int64_t count, dou
   }
 }
 
+// |x - q|^2 accumulated in float64 from the vectors themselves: no cancellation for near-duplicates.
+template <class T>
+IB_HD double exact_squared_distance(const T* x, const T* q, std::int64_t dims) {
+  double total = 0.0;
+  for (std::int64_t j = 0; j < dims; ++j) {
+    const double d = static_cast<double>(x[j]) - static_cast<double>(q[j]);
+    total += d * d;
+  }
+  return total;
+}
+
 }  // namespace ib
