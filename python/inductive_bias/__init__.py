@@ -7,6 +7,7 @@ from .bias import BiasEstimate, bias_from_losses, sankaran_bias
 from ._backend import build_info, cuda_available, get_num_threads, set_num_threads
 from .estimators import TaskDifficulty, class_separation, data_radius, intrinsic_dimension, task_difficulty
 from .gaussian_losses import sample_gaussian_losses
+from .gchi2 import Gchi2Evaluation, GeneralizedChi2
 from .neighbors import nearest_neighbors
 from .ncx2 import Ncx2Fit, ScaledChi2, ScaledNCX2
 
@@ -16,6 +17,8 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "Gchi2Evaluation",
+    "GeneralizedChi2",
     "BiasEstimate",
     "bias_from_losses",
     "sankaran_bias",

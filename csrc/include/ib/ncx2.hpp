@@ -76,6 +76,7 @@ IB_HD double ncx2_log_tail_sum(double y, double df, double nc, bool upper) {
     double d = exp(log_d_mode - log_v_mode);
     double w = 1.0, w_offset = log_w_mode;
     double to_sum = exp(w_offset + v_offset - sum_offset);  // term = w v to_sum, in sum's scale
+    double growth = 1.0;  // error growth of V through subtractions since its last direct value
     int steps = 0;
     for (double j = mode + direction; j >= 0.0; j += direction) {
       const double s = a + j;
@@ -95,16 +96,22 @@ IB_HD double ncx2_log_tail_sum(double y, double df, double nc, bool upper) {
       if (direction < 0) step_d((s + 1.0) * inv_h);  // D(s) from D(s+1); upwards d already is D(s-1)
       if (adds) {
         v += d;
-      } else if (d > 0.9 * v) {  // V(s) much smaller than its neighbour: compute it directly
-        log_gamma_pq(s, h, log_p, log_q);
-        const double log_v = upper ? log_q : log_p;
-        if (log_v == -HUGE_VAL) break;
-        d = exp(log(d) + v_offset - log_v);
-        v = 1.0;
-        v_offset = log_v;
-        rescaled = true;
       } else {
-        v -= d;
+        // Subtracting multiplies V's relative error by V_old / V_new; past e^2 of growth since the
+        // last direct value (or when V drops by most of itself), compute V directly.
+        growth *= v / (v - d);
+        if (!(d < 0.9 * v) || growth > 7.4) {
+          log_gamma_pq(s, h, log_p, log_q);
+          const double log_v = upper ? log_q : log_p;
+          if (log_v == -HUGE_VAL) break;
+          d = exp(log(d) + v_offset - log_v);
+          v = 1.0;
+          v_offset = log_v;
+          rescaled = true;
+          growth = 1.0;
+        } else {
+          v -= d;
+        }
       }
       if (direction > 0) step_d(h / s);  // D(s) from D(s-1)
       w *= direction < 0 ? (j + 1.0) * inv_lambda : lambda / j;

@@ -1,0 +1,195 @@
+// The generalized chi-squared Q = sum_j w_j chi2_{h_j}(nc_j) with positive weights, in log space:
+// the per-element saddlepoint (Lugannani-Rice) shared by host and device, and Ruben's series
+// (host: its coefficients are shared by all x).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "ib/config.hpp"
+#include "ib/special.hpp"
+
+namespace ib {
+
+struct Gchi2Terms {
+  const double* weight;  // [n] > 0, distinct
+  const double* dof;     // [n] > 0
+  const double* nc;      // [n] >= 0
+  std::int64_t n;
+  double max_weight;
+};
+
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+
+// M(a) = Phi(a) / phi(a) for a <= 1: directly where nothing underflows, else the continued fraction
+// M(-t) = 1 / (t + 1 / (t + 2 / (t + 3 / ...))).
+IB_HD double mills_ratio(double a) {
+  if (a > -3.0) return 0.5 * erfc(-a * 0.70710678118654752440) / (kInvSqrt2Pi * exp(-0.5 * a * a));
+  const double t = -a;
+  double f = 0.0;
+  for (int k = 80; k >= 1; --k) f = k / (t + f);
+  return 1.0 / (t + f);
+}
+
+IB_HD double log_normal_pdf(double w) { return -0.5 * w * w - 0.91893853320467274178; }
+
+// Cumulant generating function K(s) and its first two derivatives, with q_j = 1 - 2 s w_j written as
+// ((w_max - w_j) + z w_j) / w_max, exact when z = 1 - 2 s w_max is tiny.
+IB_HD void gchi2_cgf(const Gchi2Terms& g, double z, double& k0, double& k1, double& k2) {
+  const double s = (1.0 - z) / (2.0 * g.max_weight);
+  k0 = k1 = k2 = 0.0;
+  for (std::int64_t j = 0; j < g.n; ++j) {
+    const double w = g.weight[j];
+    const double q = ((g.max_weight - w) + z * w) / g.max_weight;
+    const double iq = 1.0 / q;
+    k0 += -0.5 * g.dof[j] * log(q) + g.nc[j] * w * s * iq;
+    k1 += (g.dof[j] * w + g.nc[j] * w * iq) * iq;
+    k2 += (2.0 * g.dof[j] * w * w + 4.0 * g.nc[j] * w * w * iq) * iq * iq;
+  }
+}
+
+// Lugannani-Rice for P(Q <= y) and P(Q > y), y > 0, in logs; error: |LR - Barndorff-Nielsen r*| in
+// log P of the smaller tail, a measure of the approximation's own error.
+IB_HD void gchi2_saddlepoint(const Gchi2Terms& g, double y, double mean, double var, double k3, double& log_cdf,
+                             double& log_sf, double& error) {
+  // Solve K'(s) = y on v = log z (decreasing in v) by safeguarded Newton.
+  double lo = -1.0, hi = 1.0, v = 0.0, k0, k1, k2;
+  gchi2_cgf(g, exp(lo), k0, k1, k2);
+  while (k1 < y) { lo *= 2.0; gchi2_cgf(g, exp(lo), k0, k1, k2); }
+  gchi2_cgf(g, exp(hi), k0, k1, k2);
+  while (k1 > y) { hi *= 2.0; gchi2_cgf(g, exp(hi), k0, k1, k2); }
+  v = 0.5 * (lo + hi);
+  for (int it = 0; it < 200; ++it) {
+    gchi2_cgf(g, exp(v), k0, k1, k2);
+    const double f = k1 - y;
+    if (f > 0.0) lo = v; else hi = v;
+    const double z = exp(v);
+    const double dfdv = -k2 * z / (2.0 * g.max_weight);
+    double next = v - f / dfdv;
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    if (fabs(next - v) < 1e-15 * (1.0 + fabs(v))) { v = next; break; }
+    v = next;
+  }
+  const double z = exp(v);
+  gchi2_cgf(g, z, k0, k1, k2);
+  const double s = (1.0 - z) / (2.0 * g.max_weight);
+  const double w2 = 2.0 * (s * y - k0);
+  if (fabs(y - mean) < 1e-6 * sqrt(var) || !(w2 > 0.0)) {  // at the mean: the limit of Lugannani-Rice
+    const double cdf = 0.5 + k3 / (6.0 * 2.5066282746310002 * var * sqrt(var));
+    log_cdf = log(cdf);
+    log_sf = log1p(-cdf);
+    error = 0.0;
+    return;
+  }
+  const double w = s < 0.0 ? -sqrt(w2) : sqrt(w2);
+  const double u = s * sqrt(k2);
+  const double r_star = w + log(u / w) / w;
+  if (w < 0.0) {
+    log_cdf = log_normal_pdf(w) + log(mills_ratio(w) + 1.0 / w - 1.0 / u);
+    log_sf = log1m_exp(log_cdf);
+    const double alt = r_star < 0.0 ? log_normal_pdf(r_star) + log(mills_ratio(r_star)) : log(0.5 * erfc(-r_star * 0.70710678118654752440));
+    error = fabs(log_cdf - alt);
+  } else {
+    log_sf = log_normal_pdf(w) + log(mills_ratio(-w) - 1.0 / w + 1.0 / u);
+    log_cdf = log1m_exp(log_sf);
+    const double alt = r_star > 0.0 ? log_normal_pdf(r_star) + log(mills_ratio(-r_star)) : log(0.5 * erfc(r_star * 0.70710678118654752440));
+    error = fabs(log_sf - alt);
+  }
+}
+
+// Ruben's series (Farebrother's AS 204 form) with beta = min weight:
+//   P(Q <= y) = sum_k a_k P(chi2_{m + 2k} <= y / beta),  a_k >= 0, sum a_k = 1,
+//   a_0 = exp(-sum nc / 2) prod (beta / w_j)^(h_j / 2),  a_k = (1/k) sum_{r<k} g_{k-r} a_r,
+//   g_k = sum_j [h_j gamma_j^k + k nc_j (1 - gamma_j) gamma_j^(k-1)] / 2,  gamma_j = 1 - beta / w_j.
+// The coefficients are kept as a_k = b_k e^(log_scale) with b rescaled when it grows, and extended
+// on demand (they do not depend on y).
+class RubenSeries {
+ public:
+  RubenSeries(const Gchi2Terms& g) : g_(g), gamma_(g.n), power_(g.n, 1.0) {
+    beta_ = g.weight[0];
+    for (std::int64_t j = 0; j < g.n; ++j) beta_ = fmin(beta_, g.weight[j]);
+    double log_a0 = 0.0;
+    for (std::int64_t j = 0; j < g.n; ++j) {
+      gamma_[j] = 1.0 - beta_ / g.weight[j];
+      log_a0 += -0.5 * g.nc[j] + 0.5 * g.dof[j] * log(beta_ / g.weight[j]);
+      m_ += g.dof[j];
+    }
+    log_scale_ = log_a0;
+    b_.push_back(1.0);
+    g_k_.push_back(0.0);  // g_0 is unused
+  }
+
+  // log P(Q <= y) by the series; returns false if `max_terms` terms do not bring the bound on the
+  // remainder below 1e-16 of the sum (the caller then uses the saddlepoint). remainder: that bound,
+  // relative.
+  bool log_cdf(double y, std::int64_t max_terms, double& out, double& remainder) {
+    const double h = 0.5 * y / beta_;
+    double log_sum = -HUGE_VAL, mass = 0.0;  // mass: sum of a_k so far (linear; sum a_k = 1)
+    double log_p, log_q, log_d, growth = 0.0;
+    const double a_half = 0.5 * m_;
+    log_gamma_pq(a_half, h, log_p, log_q);
+    log_d = log_gamma_prefix(a_half, h) - log(a_half);  // D(s) = h^s e^-h / Gamma(s+1) at s = m/2
+    for (std::int64_t k = 0; k < max_terms; ++k) {
+      extend(k);
+      const double log_a = log(b_[k]) + log_scale_at_(k);
+      mass += exp(log_a);
+      log_sum = log_add_exp(log_sum, log_a + log_p);
+      remainder = exp(log_p + log1p(-fmin(mass, 1.0 - 1e-16)) - log_sum);
+      if (remainder < 1e-16) {
+        out = log_sum;
+        return true;
+      }
+      // P(s + 1) = P(s) - D(s) multiplies the relative error of P by P(s) / P(s + 1); once that
+      // growth passes e^2 since the last direct value, compute P(s + 1) directly instead.
+      const double s = a_half + k;
+      const double step = log1m_exp(log_d - log_p);
+      growth -= step;
+      if (growth > 2.0) {
+        log_gamma_pq(s + 1.0, h, log_p, log_q);
+        growth = 0.0;
+      } else {
+        log_p += step;
+      }
+      log_d += log(h) - log(s + 1.0);
+      if (log_p == -HUGE_VAL) {
+        out = log_sum;
+        remainder = 0.0;
+        return true;
+      }
+    }
+    out = log_sum;
+    return false;
+  }
+
+ private:
+  double log_scale_at_(std::int64_t k) const { return log_scale_ - rescale_log_[k]; }
+
+  void extend(std::int64_t k) {
+    while (static_cast<std::int64_t>(b_.size()) <= k) {
+      const std::int64_t next = static_cast<std::int64_t>(b_.size());
+      double gk = 0.0;  // g_next, with power_ holding gamma^(next-1)
+      for (std::int64_t j = 0; j < g_.n; ++j) {
+        gk += 0.5 * (g_.dof[j] * power_[j] * gamma_[j] + next * g_.nc[j] * (1.0 - gamma_[j]) * power_[j]);
+        power_[j] *= gamma_[j];
+      }
+      g_k_.push_back(gk);
+      double b = 0.0;
+      for (std::int64_t r = 0; r < next; ++r) b += g_k_[next - r] * b_[r] * exp(rescale_log_[next - 1] - rescale_log_[r]);
+      b /= static_cast<double>(next);
+      b_.push_back(b);
+      rescale_log_.push_back(rescale_log_[next - 1]);
+      if (b > 1e250) {  // keep b_next ~ 1: record the shift for this and later coefficients
+        rescale_log_[next] -= log(b);
+        b_[next] = 1.0;
+      }
+    }
+  }
+
+  Gchi2Terms g_;
+  std::vector<double> gamma_, power_, b_, g_k_;
+  std::vector<double> rescale_log_{0.0};  // b_k is on the scale e^(log_scale - rescale_log_[k])
+  double beta_ = 0.0, m_ = 0.0, log_scale_ = 0.0;
+};
+
+}  // namespace ib

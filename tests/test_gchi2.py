@@ -1,0 +1,111 @@
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import inductive_bias as ib
+
+# References from issue 4 (natural logs / probabilities; high-precision values given there).
+REFERENCES = [
+    (dict(weights=[1, 2, 3, 4], dofs=[6, 5, 4, 3], noncentralities=[5, 10, 0, 0]), 0.01, "logcdf", -73.99636408798637),
+    (dict(weights=[6, 3, 1], dofs=1), 1.0, "cdf", 0.054213846067),
+    (dict(weights=[7, 3], dofs=[6, 2], noncentralities=[6, 2]), 20.0, "cdf", 0.00611797339354),
+    (dict(weights=[7, 3], dofs=[6, 2], noncentralities=[6, 2]), 100.0, "cdf", 0.591342124077),
+    (dict(weights=[7, 3], dofs=[6, 2], noncentralities=[6, 2]), 200.0, "cdf", 0.977918353347),
+    (dict(weights=(0.5 + 1 / np.arange(1, 501)) / 500, dofs=1, noncentralities=0.5), 0.1, "logcdf", -312.3290962638661),
+]
+
+
+@pytest.mark.parametrize(("params", "x", "function", "want"), REFERENCES)
+def test_references_with_ruben(params, x, function, want):
+    g = ib.GeneralizedChi2(**params)
+    got = getattr(g, function)(x, method="ruben")
+    # The references carry 12-16 digits; Ruben's series is far more accurate than the 1e-8 asked for.
+    assert got == pytest.approx(want, rel=1e-10)
+    assert g.evaluate(x).method == "ruben"
+
+
+@pytest.mark.parametrize(("df", "nc", "scale"), [(3.0, 2.0, 1.0), (40.0, 0.0, 0.25), (1000.0, 500.0, 1e-3), (2.5, 7.0, 1.0)])
+def test_one_term_is_the_scaled_ncx2(df, nc, scale):
+    g, d = ib.GeneralizedChi2([scale], df, nc), ib.ScaledNCX2(df, nc, scale)
+    x = d.mean() * np.array([1e-3, 0.1, 0.5, 0.9, 1.0, 1.3])
+    np.testing.assert_allclose(g.logcdf(x), d.logcdf(x), rtol=1e-10, atol=1e-14)
+
+
+def test_equal_weights_merge():
+    a = ib.GeneralizedChi2([1.0, 1.0, 2.0], [1, 2, 3], [0.5, 0.5, 1.0])
+    b = ib.GeneralizedChi2([2.0, 1.0], [3, 3], [1.0, 1.0])
+    np.testing.assert_array_equal(a.weights, [1.0, 2.0])
+    x = np.array([0.5, 5.0, 20.0])
+    np.testing.assert_allclose(a.logcdf(x), b.logcdf(x), rtol=1e-14)
+
+
+def test_saddlepoint_accuracy_by_regime():
+    # Many degrees of freedom: relative error of log P ~1e-7 (documented 1e-5); few: a few per cent.
+    many = ib.GeneralizedChi2((0.5 + 1 / np.arange(1, 501)) / 500, 1, 0.5)
+    for x in (0.1, 0.3, 0.5):
+        exact, approx = many.logcdf(x, method="ruben"), many.logcdf(x, method="saddlepoint")
+        assert approx == pytest.approx(exact, rel=1e-5)
+    few = ib.GeneralizedChi2([6, 3, 1], 1)
+    exact, approx = few.logcdf(1.0, method="ruben"), few.logcdf(1.0, method="saddlepoint")
+    assert approx == pytest.approx(exact, rel=0.05)
+    report = few.evaluate(1.0, method="saddlepoint")
+    assert report.method == "saddlepoint" and 0 < report.error < 0.1
+
+
+def test_monte_carlo_agreement():
+    g = ib.GeneralizedChi2([0.2, 1.0, 3.0], [2, 1, 3], [0.0, 2.0, 0.5], offset=0.5)
+    samples = g.rvs(200_000, seed=3)
+    assert samples.mean() == pytest.approx(g.mean(), rel=0.01)
+    assert samples.var() == pytest.approx(g.var(), rel=0.02)
+    for x in np.quantile(samples, [0.01, 0.3, 0.7]):
+        p = float(np.mean(samples <= x))
+        assert abs(g.cdf(x) - p) < 5 * math.sqrt(p * (1 - p) / samples.size)
+    assert g.logcdf(0.5) == -math.inf and g.logcdf(0.4) == -math.inf  # nothing below the offset
+
+
+@given(weights=st.lists(st.floats(0.01, 10), min_size=1, max_size=6), quantiles=st.lists(st.floats(0.01, 3), min_size=2, max_size=6))
+def test_logcdf_monotone_and_consistent(weights, quantiles):
+    g = ib.GeneralizedChi2(weights, 2.0, 1.0)
+    x = np.sort(np.array(quantiles)) * g.mean()
+    e = g.evaluate(x)
+    assert np.all(np.diff(e.log_cdf) >= -1e-9 * np.abs(e.log_cdf[1:]))
+    np.testing.assert_allclose(np.exp(e.log_cdf) + np.exp(e.log_sf), 1.0, atol=1e-6)
+
+
+def test_hundred_thousand_terms_and_deep_tail():
+    w = np.random.default_rng(0).uniform(0.5, 2.0, 100_000) / 1e5
+    g = ib.GeneralizedChi2(w, 1, 0.3)
+    e = g.evaluate([1e-300, 1e-3, g.mean()])
+    assert np.all(np.isfinite(e.log_cdf)) and e.log_cdf[0] < -1e7
+    assert e.method[0] == "ruben"
+
+
+def test_cumulants():
+    g = ib.GeneralizedChi2([1.0, 2.0], [3.0, 1.0], [0.5, 2.0], offset=1.0)
+    assert g.mean() == pytest.approx(1.0 + 1 * 3.5 + 2 * 3.0)
+    assert g.var() == pytest.approx(2 * (1 * 4.0 + 4 * 5.0))
+    assert g.cumulant(3) == pytest.approx(8 * (1 * 4.5 + 8 * 7.0))
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    (dict(weights=[]), "weights"), (dict(weights=[1.0, -1.0]), "weights"), (dict(weights=[1.0], dofs=0), "dofs"),
+    (dict(weights=[1.0], noncentralities=-1), "noncentralities"), (dict(weights=[1.0, 2.0], dofs=[1, 2, 3]), "dofs"),
+    (dict(weights=[1.0], offset=math.nan), "offset"),
+])
+def test_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ib.GeneralizedChi2(**kwargs)
+
+
+def test_bad_method_and_nan():
+    g = ib.GeneralizedChi2([1.0, 2.0])
+    with pytest.raises(ValueError, match="method"):
+        g.logcdf(1.0, method="imhof")
+    with pytest.raises(ValueError, match="x: contains NaN"):
+        g.logcdf([1.0, math.nan])
+    slow = ib.GeneralizedChi2(np.linspace(1e-4, 1, 50), 1, max_terms=5)
+    with pytest.raises(ValueError, match="did not converge"):
+        slow.logcdf(20.0, method="ruben")
