@@ -101,17 +101,23 @@ def bound(error: float, n: float, m: float, R: float, delta: float, P: float, D:
                            "finite resolution separates them and the bound is infinite",
                            math.inf, math.inf, math.inf, math.inf, math.nan, math.inf, parameters)
     K, log_E = eigenvalue_count(m, R, delta)
-    # dim_theta_q = D (2 P E - n), in logs.
-    log_2pe = math.log(2 * P) + log_E
     log_n = math.log(n)
-    log_dim = math.log(D) + log_2pe + math.log1p(-math.exp(log_n - log_2pe)) if log_2pe > log_n else math.nan
     L_f = K * math.sqrt(D) / R
-    log_W = (0.5 * math.log(m / 6) + (_LN2 + (m + 1) / 2 * math.log(math.pi) + math.log(P) - float(math.lgamma((m + 1) / 2))) / m
+    log_W = (0.5 * math.log(m / 6) + (_LN2 + (m + 1) / 2 * math.log(math.pi) + math.log(P) - math.lgamma((m + 1) / 2)) / m
              + math.log(R) - log_n / m)
     bracket = (math.log2(B) + 0.5 * math.log2(D) + 0.5 * math.log2(P) - math.log2(error) + math.log2(L_f) + log_W / _LN2)
-    reasons = []
-    if math.isnan(log_dim):
-        reasons.append("dim_theta_q = 2 D P E - n D <= 0: the training set already pins down every frequency")
+    # dim_theta_q = D (2 P E - n)
+    return _product(math.log(D), math.log(2 * P) + log_E, log_n, bracket,
+                    "dim_theta_q = 2 D P E - n D <= 0: the training set already pins down every frequency",
+                    parameters, K=K, log_E=log_E, L_f=L_f, log_W=log_W)
+
+
+def _product(log_factor: float, log_count: float, log_n: float, bracket: float, empty_reason: str, parameters: dict,
+             K: float = math.nan, log_E: float = math.nan, L_f: float = math.nan, log_W: float = math.nan) -> BoundResult:
+    """bits = e^log_factor (e^log_count - n) * bracket, in logs; vacuous (with the reasons) when the
+    dimension or the bracket is not positive."""
+    log_dim = log_factor + log_count + math.log1p(-math.exp(log_n - log_count)) if log_count > log_n else math.nan
+    reasons = [empty_reason] if math.isnan(log_dim) else []
     if not bracket > 0:
         reasons.append(f"the bracket is {bracket:.3g} <= 0")
     if reasons:
@@ -141,21 +147,9 @@ def control(m: float, D: float, n: float, delta: float, error: float) -> BoundRe
     m, D, n, delta = (_positive(name, v) for name, v in (("m", m), ("D", D), ("n", n), ("delta", delta)))
     parameters = dict(error=error, n=n, m=m, delta=delta, D=D)
     log_volume = _LN2 + m * math.log(2 * math.pi / delta) + m / 2 * math.log(math.pi) - math.lgamma(m / 2 + 1)
-    log_n = math.log(n)
-    log_dim = math.log(D) + log_volume + math.log1p(-math.exp(log_n - log_volume)) if log_volume > log_n else math.nan
     bracket = (math.log2(4 * math.pi**2 / math.sqrt(6)) + math.log2(D) + 0.5 * math.log2(m) - math.log2(delta)
                - math.log2(n) / m - math.log2(error))
-    reasons = []
-    if math.isnan(log_dim):
-        reasons.append("the state-space volume term is <= n")
-    if not bracket > 0:
-        reasons.append(f"the bracket is {bracket:.3g} <= 0")
-    if reasons:
-        return BoundResult(math.nan, math.nan, True, "; ".join(reasons), math.nan, math.nan, log_dim, math.nan,
-                           math.nan, bracket, parameters)
-    log_bits = log_dim + math.log(bracket)
-    return BoundResult(math.exp(log_bits) if log_bits < 709 else math.inf, log_bits / _LN10, False, "", math.nan,
-                       math.nan, log_dim, math.nan, math.nan, bracket, parameters)
+    return _product(math.log(D), log_volume, math.log(n), bracket, "the state-space volume term is <= n", parameters)
 
 
 def few_shot(error: float, n: float, m_within: float, m_across: float, R: float, delta: float, ways: int) -> BoundResult:

@@ -238,7 +238,19 @@ IB_HD Ncx2DensityMoments ncx2_density_moments(double y, double df, double nc) {
 
   // Sums of t_j / t_peak times 1, d, d^2, psi, psi^2, d psi, psi' with d = j - peak (centred for
   // accuracy of the variances).
-  double s0 = 1.0, s_d = 0.0, s_dd = 0.0, s_p = psi_peak, s_pp = psi_peak * psi_peak, s_dp = 0.0, s_t = tri_peak;
+  struct Sums {
+    double s0 = 0.0, s_d = 0.0, s_dd = 0.0, s_p = 0.0, s_pp = 0.0, s_dp = 0.0, s_t = 0.0;
+    IB_HD void add(double t, double d, double psi, double tri) {
+      s0 += t;
+      s_d += t * d;
+      s_dd += t * d * d;
+      s_p += t * psi;
+      s_pp += t * psi * psi;
+      s_dp += t * d * psi;
+      s_t += t * tri;
+    }
+  } sums;
+  sums.add(1.0, 0.0, psi_peak, tri_peak);
   // One division per term: r = lh / (j z) and 1/z = j / (j z); tail bounds without dividing.
   double t = 1.0, psi = psi_peak, tri = tri_peak;
   for (double j = peak + 1.0;; j += 1.0) {  // upwards: ratio r = lh / (j (a + j - 1)), decreasing
@@ -248,15 +260,8 @@ IB_HD Ncx2DensityMoments ncx2_density_moments(double y, double df, double nc) {
     tri -= inv_z * inv_z;
     const double r = lh * inv_jz;
     t *= r;
-    const double d = j - peak;
-    s0 += t;
-    s_d += t * d;
-    s_dd += t * d * d;
-    s_p += t * psi;
-    s_pp += t * psi * psi;
-    s_dp += t * d * psi;
-    s_t += t * tri;
-    if (r < 1.0 && t * r < kCut * s0 * (1.0 - r)) break;  // remaining <= t r / (1 - r)
+    sums.add(t, j - peak, psi, tri);
+    if (r < 1.0 && t * r < kCut * sums.s0 * (1.0 - r)) break;  // remaining <= t r / (1 - r)
   }
   t = 1.0;
   psi = psi_peak;
@@ -268,24 +273,17 @@ IB_HD Ncx2DensityMoments ncx2_density_moments(double y, double df, double nc) {
     tri += inv_z * inv_z;
     const double r = (j + 1.0) * z * inv_lh;  // t_j / t_{j+1}, decreasing as j decreases
     t *= r;
-    const double d = j - peak;
-    s0 += t;
-    s_d += t * d;
-    s_dd += t * d * d;
-    s_p += t * psi;
-    s_pp += t * psi * psi;
-    s_dp += t * d * psi;
-    s_t += t * tri;
-    if (r < 1.0 && t * r < kCut * s0 * (1.0 - r)) break;
+    sums.add(t, j - peak, psi, tri);
+    if (r < 1.0 && t * r < kCut * sums.s0 * (1.0 - r)) break;
   }
-  const double mean_d = s_d / s0, mean_p = s_p / s0;
-  m.log_pdf = log_peak_term + log(s0);
+  const double mean_d = sums.s_d / sums.s0, mean_p = sums.s_p / sums.s0;
+  m.log_pdf = log_peak_term + log(sums.s0);
   m.mean_j = peak + mean_d;
-  m.var_j = s_dd / s0 - mean_d * mean_d;
+  m.var_j = sums.s_dd / sums.s0 - mean_d * mean_d;
   m.mean_psi = mean_p;
-  m.var_psi = s_pp / s0 - mean_p * mean_p;
-  m.cov_j_psi = s_dp / s0 - mean_d * mean_p;
-  m.mean_trigamma = s_t / s0;
+  m.var_psi = sums.s_pp / sums.s0 - mean_p * mean_p;
+  m.cov_j_psi = sums.s_dp / sums.s0 - mean_d * mean_p;
+  m.mean_trigamma = sums.s_t / sums.s0;
   return m;
 }
 
