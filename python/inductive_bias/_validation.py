@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -17,6 +18,18 @@ def integer(name: str, value, low: int = 0, high: int | None = None) -> int:
     if value < low or (high is not None and value >= high):
         bound = f"[{low}, {high})" if high is not None else f">= {low}"
         raise ValueError(f"{name}: must be in {bound}, got {value}")
+    return value
+
+
+def number(name: str, value, low: float = 0.0, allow_low: bool = False, high: float = math.inf) -> float:
+    """A finite real number in (low, high] ([low, high] with allow_low); bools and strings are refused."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name}: expected a number, got {type(value).__name__}")
+    value = float(value)
+    above = value >= low if allow_low else value > low
+    if not (math.isfinite(value) and above and value <= high):
+        bound = f"{'[' if allow_low else '('}{low:g}, {high:g}{']' if math.isfinite(high) else ')'}"
+        raise ValueError(f"{name}: must be a finite number in {bound}, got {value}")
     return value
 
 

@@ -50,12 +50,7 @@ def _unit(unit: str) -> float:
 
 
 def _error(error) -> float:
-    if isinstance(error, bool) or not isinstance(error, (int, float, np.integer, np.floating)):
-        raise TypeError(f"error: expected a number, got {type(error).__name__}")
-    error = float(error)
-    if not math.isfinite(error) or error <= 0:
-        raise ValueError(f"error: must be positive and finite, got {error}")
-    return error
+    return _validation.number("error", error)
 
 
 def bias_from_losses(losses, error: float, distribution: str = "ncx2", n_boot: int = 200, seed: int = 0,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from . import _validation
+
 
 
 __all__ = ["BoundResult", "bound", "classification", "control", "few_shot", "union", "eigenvalue_count"]
@@ -43,23 +45,12 @@ class BoundResult:
         return math.exp(self.log_dim_theta_q) if math.isfinite(self.log_dim_theta_q) else -math.inf
 
 
-def _positive(name: str, value, allow_inf: bool = False) -> float:
-    if isinstance(value, bool):
-        raise TypeError(f"{name}: expected a number, got bool")
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected a number, got {type(value).__name__}") from None
-    if not value > 0 or (math.isinf(value) and not allow_inf) or math.isnan(value):
-        raise ValueError(f"{name}: must be positive and finite, got {value}")
-    return value
+def _positive(name: str, value) -> float:
+    return _validation.number(name, value)
 
 
 def _error(error) -> float:
-    error = _positive("error", error)
-    if error > 1:
-        raise ValueError(f"error: must be in (0, 1], got {error}")
-    return error
+    return _validation.number("error", error, high=1.0)
 
 
 def _log_binomial(a: float, b: float) -> float:
@@ -90,12 +81,8 @@ def bound(error: float, n: float, m: float, R: float, delta: float, P: float, D:
     """
     error = _error(error)
     n, m, R, P, D, B = (_positive(name, v) for name, v in (("n", n), ("m", m), ("R", R), ("P", P), ("D", D), ("B", B)))
+    delta = _validation.number("delta", delta, allow_low=True)
     parameters = dict(error=error, n=n, m=m, R=R, delta=delta, P=P, D=D, B=B)
-    if isinstance(delta, bool) or not isinstance(delta, (int, float)) and not hasattr(delta, "__float__"):
-        raise TypeError(f"delta: expected a number, got {type(delta).__name__}")
-    delta = float(delta)
-    if math.isnan(delta) or delta < 0:
-        raise ValueError(f"delta: must be >= 0, got {delta}")
     if delta == 0:
         return BoundResult(math.inf, math.inf, False, "delta = 0: points of different classes coincide, so no "
                            "finite resolution separates them and the bound is infinite",

@@ -22,13 +22,6 @@ from ._backend import _native
 __all__ = ["ScaledNCX2", "ScaledChi2", "Ncx2Fit", "moments_start"]
 
 
-def _positive(name: str, value, allow_zero: bool = False) -> float:
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name}: must be {'>= 0' if allow_zero else '> 0'} and finite, got {value}")
-    return value
-
-
 class ScaledNCX2:
     """``scale * ncx2(df, nc)``, with scipy.stats-like methods that accept scalars or arrays
     (NumPy on the CPU, CuPy on the GPU, other DLPack producers through NumPy/CuPy)."""
@@ -36,9 +29,9 @@ class ScaledNCX2:
     fixes_nc_zero = False
 
     def __init__(self, df: float, nc: float, scale: float = 1.0):
-        self.df = _positive("df", df)
-        self.nc = _positive("nc", nc, allow_zero=True)
-        self.scale = _positive("scale", scale)
+        self.df = _validation.number("df", df)
+        self.nc = _validation.number("nc", nc, allow_low=True)
+        self.scale = _validation.number("scale", scale)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(df={self.df:.6g}, nc={self.nc:.6g}, scale={self.scale:.6g})"
