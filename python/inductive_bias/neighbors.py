@@ -68,7 +68,7 @@ def nearest_neighbors(X, k: int = 5, queries=None, labels=None, progress: bool =
         point_labels, _ = as_array("labels", labels)
         if point_labels.shape != (n,) or point_labels.dtype.kind not in "iu":
             raise ValueError(f"labels: expected {n} integer labels, got shape {point_labels.shape}, {point_labels.dtype}")
-        point_labels = xp.ascontiguousarray(point_labels, dtype=np.int64)
+        point_labels = xp.ascontiguousarray(xp.asarray(point_labels), dtype=np.int64)
         query_labels = point_labels
     available = n - (1 if self_search else 0)
     if k > available:
