@@ -141,11 +141,11 @@ class RubenSeries {
         return true;
       }
       // P(s + 1) = P(s) - D(s) multiplies the relative error of P by P(s) / P(s + 1); once that
-      // growth passes e^2 since the last direct value, compute P(s + 1) directly instead.
+      // growth passes e^8 (3e-13) since the last direct value, compute P(s + 1) directly instead.
       const double s = a_half + k;
       const double step = log1m_exp(log_d - log_p);
       growth -= step;
-      if (growth > 2.0) {
+      if (growth > 8.0) {
         log_gamma_pq(s + 1.0, h, log_p, log_q);
         growth = 0.0;
       } else {

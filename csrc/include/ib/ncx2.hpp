@@ -97,10 +97,10 @@ IB_HD double ncx2_log_tail_sum(double y, double df, double nc, bool upper) {
       if (adds) {
         v += d;
       } else {
-        // Subtracting multiplies V's relative error by V_old / V_new; past e^2 of growth since the
+        // Subtracting multiplies V's relative error by V_old / V_new; past 3000x (3e-13) since the
         // last direct value (or when V drops by most of itself), compute V directly.
         growth *= v / (v - d);
-        if (!(d < 0.9 * v) || growth > 7.4) {
+        if (!(d < 0.9 * v) || growth > 3000.0) {
           log_gamma_pq(s, h, log_p, log_q);
           const double log_v = upper ? log_q : log_p;
           if (log_v == -HUGE_VAL) break;
