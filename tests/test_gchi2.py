@@ -91,13 +91,18 @@ def test_cumulants():
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    (dict(weights=[]), "weights"), (dict(weights=[1.0, -1.0]), "weights"), (dict(weights=[1.0], dofs=0), "dofs"),
+    (dict(weights=[1.0, -1.0]), "weights"), (dict(weights=[1.0], dofs=0), "dofs"),
     (dict(weights=[1.0], noncentralities=-1), "noncentralities"), (dict(weights=[1.0, 2.0], dofs=[1, 2, 3]), "dofs"),
     (dict(weights=[1.0], offset=math.nan), "offset"),
 ])
 def test_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ib.GeneralizedChi2(**kwargs)
+
+
+def test_no_terms_is_the_constant_offset():
+    g = ib.GeneralizedChi2([], offset=0.25)
+    assert g.logcdf(0.3) == 0.0 and g.logcdf(0.2) == -math.inf and g.mean() == 0.25 and g.var() == 0.0
 
 
 def test_bad_method_and_nan():

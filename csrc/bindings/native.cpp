@@ -9,9 +9,11 @@
 
 #include "cpu/gaussian_losses.hpp"
 #include "cpu/gchi2.hpp"
+#include "cpu/kernels.hpp"
 #include "cpu/ncx2.hpp"
 #include "cpu/neighbors.hpp"
 #include "cpu/random.hpp"
+#include "bindings/kernel_params.hpp"
 #include "bindings/ncx2_fit_bindings.hpp"
 #include "ib/philox.hpp"
 
@@ -252,6 +254,20 @@ py::tuple gchi2_evaluate(const py::array& weight, const py::array& dof, const py
   return py::make_tuple(log_cdf, log_sf, error, used);
 }
 
+// dots, out: [na, nb] float64; norms: [na], [nb] float64; kind: ib::Kernel as int.
+void kernel_tile(int kind, const py::dict& params, const py::array& dots, const py::array& norms_a,
+                 const py::array& norms_b, py::array out, int threads) {
+  require(kind >= 0 && kind <= 6, "kind: unknown kernel");
+  const py::ssize_t na = norms_a.size(), nb = norms_b.size();
+  const double* d = input_pointer<double>(dots, na * nb, "dots");
+  const double* a = input_pointer<double>(norms_a, na, "norms_a");
+  const double* b = input_pointer<double>(norms_b, nb, "norms_b");
+  double* o = output_pointer<double>(out, na * nb, "out");
+  const ib::KernelParams p = ib::bindings::kernel_params(params);
+  py::gil_scoped_release release;
+  ib::cpu::kernel_tile(static_cast<ib::Kernel>(kind), p, d, a, b, na, nb, o, threads);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_native, m) {
@@ -282,6 +298,8 @@ PYBIND11_MODULE(_native, m) {
         py::arg("candidates"), py::arg("out"), py::arg("threads"));
   m.def("gchi2_evaluate", &gchi2_evaluate, py::arg("weights"), py::arg("dofs"), py::arg("noncentralities"),
         py::arg("offset"), py::arg("x"), py::arg("method"), py::arg("max_terms"));
+  m.def("kernel_tile", &kernel_tile, py::arg("kind"), py::arg("params"), py::arg("dots"), py::arg("norms_a"),
+        py::arg("norms_b"), py::arg("out"), py::arg("threads"));
   m.def("max_threads", &max_threads);
   m.def("build_info", [] {
     py::dict info;

@@ -8,9 +8,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "bindings/kernel_params.hpp"
 #include "bindings/ncx2_fit_bindings.hpp"
 #include "cuda/check.cuh"
 #include "cuda/gaussian_losses.cuh"
+#include "cuda/kernels.cuh"
 #include "cuda/ncx2.cuh"
 #include "cuda/neighbors.cuh"
 #include "cuda/random.cuh"
@@ -191,6 +193,18 @@ PYBIND11_MODULE(_native_cuda, m) {
         },
         py::arg("dtype"), py::arg("points"), py::arg("queries"), py::arg("dims"), py::arg("candidates"), py::arg("rows"),
         py::arg("select"), py::arg("out"), py::arg("stream"));
+  m.def("kernel_tile",
+        [](int kind, const py::dict& params, std::uintptr_t dots, std::uintptr_t norms_a, std::uintptr_t norms_b,
+           std::int64_t na, std::int64_t nb, std::uintptr_t out, std::uintptr_t stream) {
+          if (kind < 0 || kind > 6) throw std::invalid_argument("kind: unknown kernel");
+          const ib::KernelParams p = ib::bindings::kernel_params(params);
+          py::gil_scoped_release release;
+          ib::cuda::kernel_tile(static_cast<ib::Kernel>(kind), p, device_pointer<const double>(dots),
+                                device_pointer<const double>(norms_a), device_pointer<const double>(norms_b), na, nb,
+                                device_pointer<double>(out), stream);
+        },
+        py::arg("kind"), py::arg("params"), py::arg("dots"), py::arg("norms_a"), py::arg("norms_b"), py::arg("na"),
+        py::arg("nb"), py::arg("out"), py::arg("stream"));
   m.def("build_info", [] {
     py::dict info;
     int runtime = 0;

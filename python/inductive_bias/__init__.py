@@ -6,8 +6,10 @@ from . import difficulty, random
 from .bias import BiasEstimate, bias_from_losses, sankaran_bias
 from ._backend import build_info, cuda_available, get_num_threads, set_num_threads
 from .estimators import TaskDifficulty, class_separation, data_radius, intrinsic_dimension, task_difficulty
+from .exact import InductiveBias, inductive_bias
 from .gaussian_losses import sample_gaussian_losses
 from .gchi2 import Gchi2Evaluation, GeneralizedChi2
+from .kernels import KernelSpace, kernel_matrix, posterior
 from .neighbors import nearest_neighbors
 from .ncx2 import Ncx2Fit, ScaledChi2, ScaledNCX2
 
@@ -17,6 +19,11 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "InductiveBias",
+    "KernelSpace",
+    "inductive_bias",
+    "kernel_matrix",
+    "posterior",
     "Gchi2Evaluation",
     "GeneralizedChi2",
     "BiasEstimate",

@@ -110,3 +110,37 @@ def nearest_neighbors(X, k: int, labels=None):
         squared[labels[:, None] == labels[None, :]] = np.inf
     order = np.argsort(squared, axis=1, kind="stable")[:, :k]
     return np.sqrt(np.take_along_axis(squared, order, axis=1)), order
+
+
+def kernel_matrix(kernel: str, A, B, lengthscale: float = 1.0, variance: float = 1.0, gamma: float = 1.0,
+                  coef0: float = 1.0, degree: float = 3.0, depth: int = 1, weight_var: float = 2.0,
+                  bias_var: float = 0.0) -> np.ndarray:
+    """Twin of kernel_matrix: the covariance functions written out with NumPy."""
+    A, B = np.asarray(A, dtype=float), np.asarray(B, dtype=float)
+    if kernel == "polynomial":
+        return (gamma * A @ B.T + coef0) ** degree
+    if kernel == "linear":
+        return A @ B.T + coef0
+    if kernel == "nngp_relu":
+        d = A.shape[1]
+        kxy = bias_var + weight_var * (A @ B.T) / d
+        kxx = bias_var + weight_var * np.sum(A * A, 1)[:, None] / d
+        kyy = bias_var + weight_var * np.sum(B * B, 1)[None, :] / d
+        for _ in range(depth):
+            norm = np.sqrt(kxx * kyy)
+            theta = np.arccos(np.clip(kxy / norm, -1, 1))
+            kxy = bias_var + weight_var * norm * (np.sin(theta) + (np.pi - theta) * np.cos(theta)) / (2 * np.pi)
+            kxx, kyy = bias_var + weight_var * kxx / 2, bias_var + weight_var * kyy / 2
+        return kxy
+    r = np.sqrt(np.maximum(np.sum((A[:, None, :] - B[None, :, :]) ** 2, axis=-1), 0)) / lengthscale
+    shapes = {"rbf": np.exp(-r * r / 2), "laplacian": np.exp(-r), "matern12": np.exp(-r),
+              "matern32": (1 + np.sqrt(3) * r) * np.exp(-np.sqrt(3) * r),
+              "matern52": (1 + np.sqrt(5) * r + 5 * r * r / 3) * np.exp(-np.sqrt(5) * r)}
+    return variance * shapes[kernel]
+
+
+def posterior(K, K_cross, K_test, Y):
+    """Twin of posterior: mean and covariance by plain solves (no Cholesky, no inverse)."""
+    mean = K_cross.T @ np.linalg.solve(K, Y)
+    covariance = K_test - K_cross.T @ np.linalg.solve(K, K_cross)
+    return mean, covariance

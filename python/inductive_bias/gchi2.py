@@ -38,12 +38,11 @@ class Gchi2Evaluation:
 class GeneralizedChi2:
     """``offset + sum_j weights[j] * chi2(dofs[j], noncentralities[j])`` with positive weights.
 
-    Terms with equal weights are merged (their dofs and noncentralities add)."""
+    Terms with equal weights are merged (their dofs and noncentralities add). With no terms the
+    distribution is the constant ``offset``."""
 
     def __init__(self, weights, dofs=1, noncentralities=0, offset=0.0, max_terms: int = 5000):
         weights = np.asarray(weights, dtype=np.float64).ravel()
-        if weights.size == 0:
-            raise ValueError("weights: need at least one term")
         try:
             dofs = np.broadcast_to(np.asarray(dofs, dtype=np.float64), weights.shape)
             noncentralities = np.broadcast_to(np.asarray(noncentralities, dtype=np.float64), weights.shape)
@@ -75,6 +74,11 @@ class GeneralizedChi2:
         if np.any(np.isnan(values)):
             raise ValueError("x: contains NaN")
         flat = np.ascontiguousarray(values.ravel())
+        if self.weights.size == 0:  # the constant offset
+            above = flat >= self.offset
+            return Gchi2Evaluation(np.where(above, 0.0, -np.inf).reshape(values.shape),
+                                   np.where(above, -np.inf, 0.0).reshape(values.shape), np.zeros(values.shape),
+                                   np.full(values.shape, "none"))
         log_cdf, log_sf, error, used = _native.gchi2_evaluate(self.weights, self.dofs, self.noncentralities,
                                                               self.offset, flat, _METHODS[method], self.max_terms)
         if method == "ruben" and np.any(np.isnan(log_cdf)):

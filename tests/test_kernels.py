@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+import inductive_bias as ib
+from inductive_bias import _reference
+
+CASES = [("rbf", {}), ("laplacian", {}), ("matern12", {}), ("matern32", {"variance": 2.0}), ("matern52", {}),
+         ("polynomial", {"gamma": 0.5, "coef0": 1.0, "degree": 3}), ("linear", {"coef0": 0.5}),
+         ("nngp_relu", {"depth": 1}), ("nngp_relu", {"depth": 3, "weight_var": 1.5, "bias_var": 0.1})]
+
+
+@pytest.mark.parametrize(("kernel", "params"), CASES)
+def test_kernel_matrix_matches_twin(kernel, params):
+    rng = np.random.default_rng(1)
+    A, B = rng.normal(size=(30, 6)), rng.normal(size=(20, 6))
+    space = ib.KernelSpace(kernel, lengthscale=1.7, **params) if kernel in {"rbf", "laplacian", "matern12", "matern32", "matern52"} \
+        else ib.KernelSpace(kernel, **params)
+    twin_params = dict(params, lengthscale=1.7) if "lengthscale" in space.resolved(A) else params
+    np.testing.assert_allclose(ib.kernel_matrix(space, A, B), _reference.kernel_matrix(kernel, A, B, **twin_params),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_nngp_matches_a_wide_random_relu_network():
+    # The arc-cosine kernel is the covariance of infinitely wide ReLU networks (weights N(0, 2/fan-in)).
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(5, 4))
+    width = 200_000
+    W = rng.normal(size=(4, width)) * np.sqrt(2.0 / 4)
+    features = np.maximum(X @ W, 0)
+    empirical = 2.0 * features @ features.T / width
+    exact = ib.kernel_matrix(ib.KernelSpace("nngp_relu", depth=1), X, X)
+    np.testing.assert_allclose(empirical, exact, rtol=0.02, atol=0.02)
+
+
+def test_median_lengthscale():
+    X = np.random.default_rng(3).normal(size=(40, 3))
+    distances = np.linalg.norm(X[:, None] - X[None], axis=-1)[np.triu_indices(40, 1)]
+    assert ib.KernelSpace("rbf", lengthscale="median").resolved(X)["lengthscale"] == pytest.approx(np.median(distances))
+
+
+def test_posterior_matches_plain_solves():
+    rng = np.random.default_rng(4)
+    X, Xs = rng.uniform(size=(60, 3)), rng.uniform(size=(25, 3))
+    Y = np.eye(3)[rng.integers(0, 3, 60)]
+    space = ib.KernelSpace("matern52", lengthscale=0.7)
+    post = ib.posterior(space, X, Y, Xs)
+    mean, covariance = _reference.posterior(ib.kernel_matrix(space, X, X), ib.kernel_matrix(space, X, Xs),
+                                            ib.kernel_matrix(space, Xs, Xs), Y)
+    np.testing.assert_allclose(post.mean, mean, atol=1e-8)
+    rebuilt = post.eigenvectors @ np.diag(post.eigenvalues) @ post.eigenvectors.T
+    np.testing.assert_allclose(rebuilt, covariance, atol=1e-8)
+    assert post.jitter == 0.0
+    np.testing.assert_allclose(post.factor() @ post.factor().T, rebuilt, atol=1e-12)
+
+
+def test_jitter_rescues_duplicate_inputs_and_is_reported():
+    X = np.array([[0.0], [0.0], [1.0]])
+    post = ib.posterior(ib.KernelSpace("rbf"), X, np.array([[1.0], [1.0], [0.0]]), np.array([[0.5]]))
+    assert post.jitter > 0
+
+
+@pytest.mark.parametrize(("args", "kwargs", "error", "match"), [
+    (("cosine",), {}, ValueError, "kernel"), (("rbf",), {"degree": 2}, ValueError, "params"),
+    (("rbf",), {"lengthscale": -1.0}, ValueError, "lengthscale"), (("nngp_relu",), {"depth": 0}, ValueError, "depth"),
+    (("polynomial",), {"gamma": 0}, ValueError, "gamma"),
+])
+def test_bad_spaces(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        ib.KernelSpace(*args, **kwargs)
