@@ -67,3 +67,24 @@ def test_jitter_rescues_duplicate_inputs_and_is_reported():
 def test_bad_spaces(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         ib.KernelSpace(*args, **kwargs)
+
+
+@pytest.mark.gpu
+def test_gpu_kernels_and_posterior_match_cpu():
+    import cupy
+
+    rng = np.random.default_rng(5)
+    X, Xs = rng.uniform(size=(200, 8)), rng.uniform(size=(100, 8))
+    Y = np.eye(4)[rng.integers(0, 4, 200)]
+    for kernel, params in CASES:
+        space = ib.KernelSpace(kernel, **params)
+        np.testing.assert_allclose(ib.kernel_matrix(space, cupy.asarray(X), cupy.asarray(Xs)).get(),
+                                   ib.kernel_matrix(space, X, Xs), rtol=1e-12, atol=1e-12)
+    space = ib.KernelSpace("rbf", lengthscale="median")
+    cpu = ib.posterior(space, X, Y, Xs)
+    gpu = ib.posterior(space, cupy.asarray(X), cupy.asarray(Y), cupy.asarray(Xs))
+    np.testing.assert_allclose(gpu.mean.get(), cpu.mean, atol=1e-9)
+    np.testing.assert_allclose(gpu.eigenvalues.get(), cpu.eigenvalues, atol=1e-9)
+    y = rng.integers(0, 4, 100)
+    assert ib.inductive_bias(space, cupy.asarray(X), np.argmax(Y, 1), cupy.asarray(Xs), y, 0.05).value == \
+        pytest.approx(ib.inductive_bias(space, X, np.argmax(Y, 1), Xs, y, 0.05).value, rel=1e-6)

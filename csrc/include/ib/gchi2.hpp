@@ -126,7 +126,7 @@ class RubenSeries {
   bool log_cdf(double y, std::int64_t max_terms, double& out, double& remainder) {
     const double h = 0.5 * y / beta_;
     double log_sum = -HUGE_VAL, mass = 0.0;  // mass: sum of a_k so far (linear; sum a_k = 1)
-    double log_p, log_q, log_d, growth = 0.0;
+    double log_p, log_q, log_d, growth = 0.0, checkpoint = 0.0;
     const double a_half = 0.5 * m_;
     log_gamma_pq(a_half, h, log_p, log_q);
     log_d = log_gamma_prefix(a_half, h) - log(a_half);  // D(s) = h^s e^-h / Gamma(s+1) at s = m/2
@@ -135,11 +135,19 @@ class RubenSeries {
       const double log_a = log(b_[k]) + log_scale_at_(k);
       mass += exp(log_a);
       log_sum = log_add_exp(log_sum, log_a + log_p);
-      remainder = exp(log_p + log1p(-fmin(mass, 1.0 - 1e-16)) - log_sum);
+      const double log_remainder = log_p + log1p(-fmin(mass, 1.0 - 1e-16)) - log_sum;
+      remainder = exp(log_remainder);
       if (remainder < 1e-16) {
         out = log_sum;
         return true;
       }
+      // Every 256 terms, project the bound's recent geometric decay: when it would not reach 1e-16
+      // within max_terms, stop now rather than spend them (weights spanning many orders of magnitude).
+      if (k > 0 && k % 256 == 0) {
+        const double rate = (log_remainder - checkpoint) / 256.0;
+        if (!(rate < 0.0) || k + (log(1e-16) - log_remainder) / rate > static_cast<double>(max_terms)) break;
+      }
+      if (k % 256 == 0) checkpoint = log_remainder;
       // P(s + 1) = P(s) - D(s) multiplies the relative error of P by P(s) / P(s + 1); once that
       // growth passes e^8 (3e-13) since the last direct value, compute P(s + 1) directly instead.
       const double s = a_half + k;
