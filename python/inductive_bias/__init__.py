@@ -3,6 +3,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from . import difficulty, random
+from .compare import Comparison, compare
 from .bias import BiasEstimate, bias_from_losses, sankaran_bias
 from ._backend import build_info, cuda_available, get_num_threads, set_num_threads
 from .estimators import TaskDifficulty, class_separation, data_radius, intrinsic_dimension, task_difficulty
@@ -11,6 +12,7 @@ from .gaussian_losses import sample_gaussian_losses
 from .gchi2 import Gchi2Evaluation, GeneralizedChi2
 from .kernels import KernelSpace, kernel_matrix, posterior
 from .neighbors import nearest_neighbors
+from .spaces import CallableSpace, RandomFeatureSpace, sample_losses
 from .ncx2 import Ncx2Fit, ScaledChi2, ScaledNCX2
 
 try:
@@ -19,6 +21,11 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "Comparison",
+    "compare",
+    "CallableSpace",
+    "RandomFeatureSpace",
+    "sample_losses",
     "InductiveBias",
     "KernelSpace",
     "inductive_bias",

@@ -1,0 +1,46 @@
+"""Which model class needs the least additional inductive bias on digits?
+
+RBF and Laplacian kernels (median lengthscale), the infinitely wide one-hidden-layer ReLU network
+(NNGP, exact) and finite random-feature ReLU networks of two widths (sampled, with bootstrap
+intervals), on scikit-learn's digits (pixels / 16; 1000 train, 797 test; test MSE on one-hot labels).
+
+    python examples/compare_digits.py [--plot comparison.png]
+"""
+
+import argparse
+import time
+
+import numpy as np
+from sklearn.datasets import load_digits
+
+import inductive_bias as ib
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--plot", help="write bits vs error per space to this PNG")
+    parser.add_argument("--n-hypotheses", type=int, default=200)
+    args = parser.parse_args()
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    order = np.random.default_rng(0).permutation(len(X))
+    train, test = order[:1000], order[1000:]
+    spaces = {
+        "RBF kernel": ib.KernelSpace("rbf", lengthscale="median"),
+        "Laplacian kernel": ib.KernelSpace("laplacian", lengthscale="median"),
+        "NNGP ReLU (infinite width)": ib.KernelSpace("nngp_relu", depth=1),
+        "ReLU random features 2000": ib.RandomFeatureSpace(2000, depth=1),
+        "ReLU random features 8000": ib.RandomFeatureSpace(8000, depth=1),
+    }
+    begin = time.perf_counter()
+    table = ib.compare(spaces, X[train], y[train], X[test], y[test], errors=[0.016, 0.014, 0.012, 0.0085],
+                       n_hypotheses=args.n_hypotheses, n_boot=100, seed=0)
+    print(table)
+    print(f"total {time.perf_counter() - begin:.1f} s")
+    if args.plot:
+        table.plot(args.plot)
+        print(f"wrote {args.plot}")
+
+
+if __name__ == "__main__":
+    main()

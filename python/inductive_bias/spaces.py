@@ -1,0 +1,257 @@
+"""Hypothesis spaces beyond kernels, and sampling the test losses of any space.
+
+``RandomFeatureSpace``: ReLU networks whose hidden layers are drawn at random and whose output layer
+is fitted to the training data by the minimum-norm change from its random initialization (what
+gradient descent from that initialization converges to). Each hypothesis is then an exact draw
+from the Bayesian posterior of the finite-width network's output layer, and as the width grows the
+space tends to the ``"nngp_relu"`` kernel space with the same depth and variances.
+
+``CallableSpace``: any user code ``fn(seed) -> predictions on X_test`` (NumPy, CuPy, PyTorch, JAX).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from . import _backend, _validation, random
+from ._arrays import array_module, as_array
+from ._backend import _native
+from ._progress import progress_bar
+from .gaussian_losses import LOSSES, sample_gaussian_losses
+from .kernels import KernelSpace, posterior
+from .neighbors import _points
+
+__all__ = ["RandomFeatureSpace", "CallableSpace", "sample_losses"]
+
+
+class RandomFeatureSpace:
+    """ReLU networks with ``depth`` random hidden layers of ``width`` units and a fitted output layer.
+
+    Initialization (matching ``KernelSpace("nngp_relu", depth, weight_var, bias_var)``): weights
+    N(0, weight_var / fan_in), biases N(0, bias_var), output weights N(0, weight_var / width) and output
+    bias N(0, bias_var), all drawn from Philox substream ``i`` of ``seed`` for hypothesis ``i``. The output
+    layer then moves by the minimum-norm change that interpolates the training targets, solved through the
+    Gram matrix of the training features (Cholesky, with the smallest jitter that succeeds).
+    """
+
+    def __init__(self, width: int, depth: int = 1, weight_var: float = 2.0, bias_var: float = 0.0):
+        self.width = _validation.integer("width", width, 1)
+        self.depth = _validation.integer("depth", depth, 1)
+        self.weight_var = _validation.number("weight_var", weight_var)
+        self.bias_var = _validation.number("bias_var", bias_var, allow_low=True)
+
+    def __repr__(self) -> str:
+        return (f"RandomFeatureSpace(width={self.width}, depth={self.depth}, weight_var={self.weight_var:g}, "
+                f"bias_var={self.bias_var:g})")
+
+    def kernel(self) -> KernelSpace:
+        """The infinite-width limit of this space."""
+        return KernelSpace("nngp_relu", depth=self.depth, weight_var=self.weight_var, bias_var=self.bias_var)
+
+    def parameter_count(self, inputs: int, outputs: int) -> int:
+        return (inputs + 1) * self.width + (self.depth - 1) * (self.width + 1) * self.width + (self.width + 1) * outputs
+
+    def draw(self, index: int, seed: int, inputs: int, outputs: int, device: str = "cpu") -> list:
+        """The standard normals of hypothesis ``index``: one array per layer ([fan_in + 1, fan_out],
+        last row the bias), from Philox substream ``index`` (bitwise the same on CPU and GPU)."""
+        sizes = [inputs] + [self.width] * self.depth + [outputs]
+        total = self.parameter_count(inputs, outputs)
+        z = random.normal(total, seed=seed, stream=index, device=device)
+        layers, start = [], 0
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            count = (fan_in + 1) * fan_out
+            layers.append(z[start : start + count].reshape(fan_in + 1, fan_out))
+            start += count
+        return layers
+
+    def features(self, X, layers, out=None):
+        """Hidden representation with the output layer's scaling folded in: [n, width + 1], so that
+        the network's output is features @ z_out for the standard normal output draws z_out.
+        Written into ``out`` when given (no copies in the batched path)."""
+        xp = array_module(X)
+        if out is None:
+            out = xp.empty((X.shape[0], self.width + 1))
+        h = X
+        for depth, z in enumerate(layers[:-1]):
+            fan_in = z.shape[0] - 1
+            target = out[:, : self.width] if depth == len(layers) - 2 else None
+            h = xp.matmul(h, z[:-1] * math.sqrt(self.weight_var / fan_in), out=target)
+            h += z[-1] * math.sqrt(self.bias_var)
+            xp.maximum(h, 0.0, out=h)
+        out[:, : self.width] *= math.sqrt(self.weight_var / self.width)
+        out[:, self.width] = math.sqrt(self.bias_var)
+        return out
+
+
+class CallableSpace:
+    """Hypotheses from user code: ``fn(seed) -> predictions [t, k]`` (or ``[t]`` for one output) on
+    the test points, any array type. Hypothesis ``i`` gets the 64-bit seed made of the first two
+    Philox words of substream ``i`` under ``seed``, so hypotheses are reproducible and independent."""
+
+    def __init__(self, fn: Callable):
+        if not callable(fn):
+            raise TypeError(f"fn: expected a callable, got {type(fn).__name__}")
+        self.fn = fn
+
+    def __repr__(self) -> str:
+        return f"CallableSpace({getattr(self.fn, '__name__', repr(self.fn))})"
+
+    @staticmethod
+    def hypothesis_seed(seed: int, index: int) -> int:
+        low, high = random.uint32(2, seed=seed, stream=index)
+        return int(low) | (int(high) << 32)
+
+
+def _targets(Y, n: int, k: int | None = None):
+    Y, _ = as_array("Y", Y)
+    Y = np.asarray(Y.get() if hasattr(Y, "get") else Y)
+    if Y.ndim == 1 and Y.dtype.kind in "iu":
+        classes = k if k is not None else int(Y.max()) + 1
+        return np.eye(classes)[Y]
+    if Y.ndim != 2 or Y.shape[0] != n:
+        raise ValueError(f"Y: expected {n} integer labels or targets of shape [{n}, k], got {Y.shape}")
+    return Y.astype(np.float64)
+
+
+def sample_losses(space, X_train, Y_train, X_test, Y_test, n_hypotheses: int, seed: int = 0, loss: str = "mse",
+                  progress: bool = True, batch_size: int | None = None):
+    """Test losses of ``n_hypotheses`` hypotheses of any space that fit (X_train, Y_train).
+
+    Kernel spaces sample their posterior through the Gaussian sampler; random-feature networks are
+    drawn and fitted in batches; callable spaces run the user's code once per hypothesis. Labels become
+    one-hot targets over the classes of train and test. Returns a NumPy array [n_hypotheses] (CuPy for
+    kernel spaces given CuPy data).
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
+    n_hypotheses = _validation.integer("n_hypotheses", n_hypotheses)
+    seed = _validation.seed(seed)
+    X_train, xp, _ = _points("X_train", X_train)
+    X_test, _, _ = _points("X_test", X_test)
+    if X_test.shape[1] != X_train.shape[1]:
+        raise ValueError(f"X_test: expected {X_train.shape[1]} features, got {X_test.shape[1]}")
+    y_parts = [np.asarray(y.get() if hasattr(y, "get") else y) for y in (Y_train, Y_test)]
+    classes = int(max(y.max() for y in y_parts)) + 1 if all(y.ndim == 1 and y.dtype.kind in "iu" for y in y_parts) else None
+    targets_train = _targets(Y_train, X_train.shape[0], classes)
+    targets_test = _targets(Y_test, X_test.shape[0], classes)
+    if isinstance(space, KernelSpace):
+        post = posterior(space, X_train, xp.asarray(targets_train), X_test)
+        return sample_gaussian_losses(post.mean, post.factor(), xp.asarray(targets_test), n_hypotheses, seed=seed,
+                                      loss=loss, progress=progress)
+    if isinstance(space, RandomFeatureSpace):
+        return _random_feature_losses(space, X_train.astype(np.float64), X_test.astype(np.float64),
+                                      xp.asarray(targets_train), xp.asarray(targets_test), n_hypotheses, seed, loss,
+                                      progress, batch_size)
+    if isinstance(space, CallableSpace):
+        return _callable_losses(space, targets_test, n_hypotheses, seed, loss, progress)
+    raise TypeError(f"space: expected a KernelSpace, RandomFeatureSpace or CallableSpace, got {type(space).__name__}")
+
+
+def _reduce(predictions, targets_test, loss):
+    """Losses of predictions [batch, t, k] through the fused loss kernel (mean 0, products = predictions)."""
+    xp = array_module(predictions)
+    batch, t, k = predictions.shape
+    products = xp.ascontiguousarray(predictions.transpose(0, 2, 1))
+    labels = xp.ascontiguousarray(targets_test.argmax(axis=1).astype(np.int64))
+    offset = xp.ascontiguousarray(-targets_test.T) if loss == "mse" else xp.zeros((k, t))
+    out = xp.empty(batch)
+    if xp is np:
+        _native.gaussian_losses(loss, products, offset, labels, out, k, t, _backend.get_num_threads())
+    else:
+        import cupy
+
+        _backend._native_cuda.gaussian_losses(loss, "float64", products.data.ptr, offset.data.ptr, labels.data.ptr,
+                                              out.data.ptr, batch, k, t, cupy.cuda.get_current_stream().ptr)
+    return out
+
+
+def _random_feature_losses(space, X_train, X_test, Y_train, Y_test, n_hypotheses, seed, loss, progress, batch_size):
+    xp = array_module(X_train)
+    device = "cpu" if xp is np else "cuda"
+    n, d = X_train.shape
+    k = Y_train.shape[1]
+    per_hypothesis = 8 * (n + X_test.shape[0]) * (space.width + 1) + 8 * min(n, space.width + 1) ** 2
+    batch_size = batch_size or max(1, min(64, (256 * 2**20) // per_hypothesis))
+    losses = xp.empty(n_hypotheses)
+    with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
+        for first in range(0, n_hypotheses, batch_size):
+            size = min(batch_size, n_hypotheses - first)
+            draws = [space.draw(first + b, seed, d, k, device) for b in range(size)]
+            train = xp.empty((size, n, space.width + 1))                                # [B, n, width + 1]
+            test = xp.empty((size, X_test.shape[0], space.width + 1))                   # [B, t, width + 1]
+            for b, layers in enumerate(draws):
+                space.features(X_train, layers, out=train[b])
+                space.features(X_test, layers, out=test[b])
+            initial = xp.stack([layers[-1] for layers in draws])                        # [B, width + 1, k]
+            losses[first : first + size] = _reduce(_fit_output_layer(train, test, initial, Y_train), Y_test, loss)
+            bar.update(size)
+    return losses
+
+
+def _fit_output_layer(train, test, initial, Y_train):
+    """Test predictions after the minimum-norm change of the output weights that interpolates Y_train:
+    c = c0 + F^T (F F^T)^-1 (Y - F c0) when there are more features than training points, else the
+    least-squares solution nearest c0, c = c0 + (F^T F)^-1 F^T (Y - F c0). Batched over hypotheses."""
+    residual = Y_train[None] - train @ initial                        # [B, n, k]
+    n, p = train.shape[1], train.shape[2]
+    xp = array_module(train)
+    # A @ A.T per hypothesis (2-D): NumPy hands it to BLAS syrk, half the flops of a general product.
+    if p >= n:
+        gram = xp.stack([f @ f.T for f in train])                     # [B, n, n]
+        change = train.transpose(0, 2, 1) @ _solve_spd(gram, residual)
+    else:
+        gram = xp.stack([f.T @ f for f in train])                     # [B, p, p]
+        change = _solve_spd(gram, train.transpose(0, 2, 1) @ residual)
+    return test @ (initial + change)
+
+
+def _solve_spd(gram, rhs):
+    """Batched solve of gram x = rhs, gram symmetric positive semi-definite: the smallest relative
+    jitter (0, then 1e-12 .. 1e-2 times the mean diagonal) that makes every Cholesky succeed, then
+    two triangular solves per hypothesis."""
+    xp = array_module(gram)
+    scale = xp.trace(gram, axis1=1, axis2=2)[:, None, None] / gram.shape[1]
+    identity = xp.eye(gram.shape[1])
+    for jitter in (0.0,) + tuple(10.0**e for e in range(-12, -1)):
+        try:
+            factor = xp.linalg.cholesky(gram + jitter * scale * identity if jitter else gram)
+        except np.linalg.LinAlgError:
+            continue
+        if bool(xp.isfinite(factor).all()):  # CuPy signals failure with NaNs
+            return _cholesky_solve(factor, rhs, xp)
+    raise ValueError("X_train: the training features are degenerate even with jitter (duplicate inputs with "
+                     "different targets?)")
+
+
+def _cholesky_solve(factor, rhs, xp):
+    if xp is np:
+        from scipy.linalg import cho_solve
+
+        options = {"check_finite": False}  # the factor was just checked finite
+    else:
+        from cupyx.scipy.linalg import cho_solve
+
+        options = {}
+    return xp.stack([cho_solve((factor[b], True), rhs[b], **options) for b in range(factor.shape[0])])
+
+
+def _callable_losses(space, Y_test, n_hypotheses, seed, loss, progress):
+    t, k = Y_test.shape
+    losses = np.empty(n_hypotheses)
+    with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
+        for i in range(n_hypotheses):
+            predictions, _ = as_array("predictions", space.fn(CallableSpace.hypothesis_seed(seed, i)))
+            predictions = np.asarray(predictions.get() if hasattr(predictions, "get") else predictions,
+                                     dtype=np.float64)
+            if predictions.ndim == 1 and k == 1:
+                predictions = predictions[:, None]
+            if predictions.shape != (t, k):
+                raise ValueError(f"predictions: fn returned shape {predictions.shape}, expected [{t}, {k}]")
+            if not np.isfinite(predictions).all():
+                raise ValueError(f"predictions: fn returned NaN or infinity for hypothesis {i}")
+            losses[i] = _reduce(predictions[None], Y_test, loss)[0]
+            bar.update(1)
+    return losses
