@@ -140,3 +140,15 @@ def test_bad_arguments(small_digits):
         ib.CallableSpace(3)
     with pytest.raises(TypeError, match="spaces"):
         ib.compare({}, X_train, y_train, X_test, y_test, errors=[0.1])
+
+
+@pytest.mark.gpu
+def test_random_features_on_gpu_match_cpu(small_digits):
+    import cupy
+
+    X_train, y_train, X_test, y_test = small_digits
+    space = ib.RandomFeatureSpace(300, depth=2, bias_var=0.1)
+    cpu = ib.sample_losses(space, X_train, y_train, X_test, y_test, 6, seed=5, progress=False)
+    gpu = ib.sample_losses(space, cupy.asarray(X_train), y_train, cupy.asarray(X_test), y_test, 6, seed=5,
+                           progress=False)
+    np.testing.assert_allclose(cupy.asnumpy(gpu), cpu, rtol=1e-8)

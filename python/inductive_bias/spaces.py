@@ -74,13 +74,15 @@ class RandomFeatureSpace:
         xp = array_module(X)
         if out is None:
             out = xp.empty((X.shape[0], self.width + 1))
-        h = X
+        h, last = X, len(layers) - 2
         for depth, z in enumerate(layers[:-1]):
-            fan_in = z.shape[0] - 1
-            target = out[:, : self.width] if depth == len(layers) - 2 else None
-            h = xp.matmul(h, z[:-1] * math.sqrt(self.weight_var / fan_in), out=target)
+            weights = z[:-1] * math.sqrt(self.weight_var / (z.shape[0] - 1))
+            # NumPy writes the last hidden layer straight into the strided out; CuPy gets a copy.
+            h = np.matmul(h, weights, out=out[:, : self.width]) if depth == last and xp is np else h @ weights
             h += z[-1] * math.sqrt(self.bias_var)
             xp.maximum(h, 0.0, out=h)
+        if xp is not np:
+            out[:, : self.width] = h
         out[:, : self.width] *= math.sqrt(self.weight_var / self.width)
         out[:, self.width] = math.sqrt(self.bias_var)
         return out
