@@ -60,6 +60,22 @@ def _targets(name: str, Y, n: int, classes: int | None, xp):
     return Y.astype(np.float64)
 
 
+def training_and_test_targets(Y_train, Y_test, n_train: int, n_test: int, xp):
+    """Targets [n, k] for both sets: integer labels become one-hot over the classes of train and test
+    (as the published method); real targets are used as they are."""
+    labels = [np.asarray(Y.get() if hasattr(Y, "get") else Y) for Y in (Y_train, Y_test)]
+    classes = None
+    if all(y.ndim == 1 for y in labels):
+        if not all(y.dtype.kind in "iu" for y in labels):
+            raise TypeError("Y_train, Y_test: labels of shape [n] must be integers")
+        classes = int(max(y.max() for y in labels)) + 1
+    targets_train = _targets("Y_train", Y_train, n_train, classes, xp)
+    targets_test = _targets("Y_test", Y_test, n_test, classes, xp)
+    if targets_train.shape[1] != targets_test.shape[1]:
+        raise ValueError("Y_test: must have as many outputs as Y_train")
+    return targets_train, targets_test
+
+
 def inductive_bias(space: KernelSpace, X_train, Y_train, X_test, Y_test, error: float, method: str = "exact",
                    unit: str = "bits", n_hypotheses: int = 10_000, seed: int = 0, n_boot: int = 200) -> InductiveBias:
     """-log P(test MSE <= error) for hypotheses of ``space`` that fit (X_train, Y_train).
@@ -81,16 +97,7 @@ def inductive_bias(space: KernelSpace, X_train, Y_train, X_test, Y_test, error: 
         raise TypeError("X_test: must be on the same device as X_train")
     if X_test.shape[1] != X_train.shape[1]:
         raise ValueError(f"X_test: expected {X_train.shape[1]} features, got {X_test.shape[1]}")
-    labels = [np.asarray(Y.get() if hasattr(Y, "get") else Y) for Y in (Y_train, Y_test)]
-    classes = None
-    if all(y.ndim == 1 for y in labels):
-        if not all(y.dtype.kind in "iu" for y in labels):
-            raise TypeError("Y_train, Y_test: labels of shape [n] must be integers")
-        classes = int(max(y.max() for y in labels)) + 1
-    targets_train = _targets("Y_train", Y_train, X_train.shape[0], classes, xp)
-    targets_test = _targets("Y_test", Y_test, X_test.shape[0], classes, xp)
-    if targets_train.shape[1] != targets_test.shape[1]:
-        raise ValueError("Y_test: must have as many outputs as Y_train")
+    targets_train, targets_test = training_and_test_targets(Y_train, Y_test, X_train.shape[0], X_test.shape[0], xp)
 
     timings = {}
     begin = time.perf_counter()

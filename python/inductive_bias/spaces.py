@@ -20,6 +20,7 @@ from . import _backend, _validation, random
 from ._arrays import array_module, as_array
 from ._backend import _native
 from ._progress import progress_bar
+from .exact import training_and_test_targets
 from .gaussian_losses import LOSSES, sample_gaussian_losses
 from .kernels import KernelSpace, posterior
 from .neighbors import _points
@@ -107,17 +108,6 @@ class CallableSpace:
         return int(low) | (int(high) << 32)
 
 
-def _targets(Y, n: int, k: int | None = None):
-    Y, _ = as_array("Y", Y)
-    Y = np.asarray(Y.get() if hasattr(Y, "get") else Y)
-    if Y.ndim == 1 and Y.dtype.kind in "iu":
-        classes = k if k is not None else int(Y.max()) + 1
-        return np.eye(classes)[Y]
-    if Y.ndim != 2 or Y.shape[0] != n:
-        raise ValueError(f"Y: expected {n} integer labels or targets of shape [{n}, k], got {Y.shape}")
-    return Y.astype(np.float64)
-
-
 def sample_losses(space, X_train, Y_train, X_test, Y_test, n_hypotheses: int, seed: int = 0, loss: str = "mse",
                   progress: bool = True, batch_size: int | None = None):
     """Test losses of ``n_hypotheses`` hypotheses of any space that fit (X_train, Y_train).
@@ -135,20 +125,17 @@ def sample_losses(space, X_train, Y_train, X_test, Y_test, n_hypotheses: int, se
     X_test, _, _ = _points("X_test", X_test)
     if X_test.shape[1] != X_train.shape[1]:
         raise ValueError(f"X_test: expected {X_train.shape[1]} features, got {X_test.shape[1]}")
-    y_parts = [np.asarray(y.get() if hasattr(y, "get") else y) for y in (Y_train, Y_test)]
-    classes = int(max(y.max() for y in y_parts)) + 1 if all(y.ndim == 1 and y.dtype.kind in "iu" for y in y_parts) else None
-    targets_train = _targets(Y_train, X_train.shape[0], classes)
-    targets_test = _targets(Y_test, X_test.shape[0], classes)
+    targets_train, targets_test = training_and_test_targets(Y_train, Y_test, X_train.shape[0], X_test.shape[0], xp)
     if isinstance(space, KernelSpace):
-        post = posterior(space, X_train, xp.asarray(targets_train), X_test)
-        return sample_gaussian_losses(post.mean, post.factor(), xp.asarray(targets_test), n_hypotheses, seed=seed,
-                                      loss=loss, progress=progress)
+        post = posterior(space, X_train, targets_train, X_test)
+        return sample_gaussian_losses(post.mean, post.factor(), targets_test, n_hypotheses, seed=seed, loss=loss,
+                                      progress=progress)
     if isinstance(space, RandomFeatureSpace):
-        return _random_feature_losses(space, X_train.astype(np.float64), X_test.astype(np.float64),
-                                      xp.asarray(targets_train), xp.asarray(targets_test), n_hypotheses, seed, loss,
-                                      progress, batch_size)
+        return _random_feature_losses(space, X_train.astype(np.float64), X_test.astype(np.float64), targets_train,
+                                      targets_test, n_hypotheses, seed, loss, progress, batch_size)
     if isinstance(space, CallableSpace):
-        return _callable_losses(space, targets_test, n_hypotheses, seed, loss, progress)
+        host = targets_test.get() if hasattr(targets_test, "get") else targets_test
+        return _callable_losses(space, host, n_hypotheses, seed, loss, progress)
     raise TypeError(f"space: expected a KernelSpace, RandomFeatureSpace or CallableSpace, got {type(space).__name__}")
 
 
