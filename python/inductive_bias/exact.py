@@ -20,7 +20,7 @@ from .gaussian_losses import sample_gaussian_losses
 from .kernels import KernelSpace, posterior
 from .neighbors import _points
 
-__all__ = ["InductiveBias", "inductive_bias"]
+__all__ = ["InductiveBias", "exact_bias", "inductive_bias"]
 
 
 @dataclass
@@ -89,7 +89,7 @@ def inductive_bias(space: KernelSpace, X_train, Y_train, X_test, Y_test, error: 
         raise TypeError(f"space: expected a KernelSpace, got {type(space).__name__}")
     if method not in ("exact", "sample"):
         raise ValueError(f"method: expected 'exact' or 'sample', got {method!r}")
-    per_nat = _unit(unit)
+    _unit(unit)  # validated before any work
     error = _validation.number("error", error)
     X_train, xp, _ = _points("X_train", X_train)
     X_test, test_xp, _ = _points("X_test", X_test)
@@ -114,12 +114,20 @@ def inductive_bias(space: KernelSpace, X_train, Y_train, X_test, Y_test, error: 
                              post.jitter, timings=timings)
     distribution = post.mse_distribution(targets_test)
     timings["distribution_s"] = time.perf_counter() - begin
-    if error <= distribution.offset:
-        return InductiveBias(math.inf, unit, error, "exact", None, distribution, post.jitter,
-                             reason=f"error {error:g} is at or below {distribution.offset:g}, the part of the test "
-                                    f"MSE that no hypothesis fitting the training data can change", timings=timings)
     begin = time.perf_counter()
+    result = exact_bias(distribution, error, unit)
+    result.jitter, result.timings = post.jitter, timings | {"tail_s": time.perf_counter() - begin}
+    return result
+
+
+def exact_bias(distribution, error: float, unit: str = "bits") -> InductiveBias:
+    """-log P(loss <= error) under an exact loss distribution (a GeneralizedChi2), or inf with the
+    reason when error is at or below its offset."""
+    per_nat = _unit(unit)
+    if error <= distribution.offset:
+        return InductiveBias(math.inf, unit, error, "exact", None, distribution, 0.0,
+                             reason=f"error {error:g} is at or below {distribution.offset:g}, the part of the test "
+                                    f"MSE that no hypothesis fitting the training data can change")
     evaluation = distribution.evaluate(error)
-    timings["tail_s"] = time.perf_counter() - begin
     return InductiveBias(-float(evaluation.log_cdf) / per_nat, unit, error, f"exact ({evaluation.method})", None,
-                         distribution, post.jitter, evaluation_error=float(evaluation.error), timings=timings)
+                         distribution, 0.0, evaluation_error=float(evaluation.error))
