@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 from scipy import linalg, stats
-from sklearn.datasets import load_digits
 
 import inductive_bias as ib
+from inductive_bias.report import load_task
 
 RESULTS = Path(__file__).resolve().parent / "results"
 EPOCHS = 200          # Adam epochs actually run per linear system; the recipe runs 10,000
@@ -86,10 +86,9 @@ def main(argv=None):
     parser.add_argument("--n-hypotheses", type=int, default=10_000)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
-    order = np.random.default_rng(0).permutation(len(X))
-    X_train, y_train, X_test, y_test = X[order[:1000]], y[order[:1000]], X[order[1000:]], y[order[1000:]]
+    task = load_task()  # the built-in digits task: pixels / 16, 1000 train, 797 test
+    X, y = np.concatenate([task.X_train, task.X_test]), np.concatenate([task.y_train, task.y_test])
+    X_train, y_train, X_test, y_test = task.X_train, task.y_train, task.X_test, task.y_test
     Y_train, Y_test = np.eye(10)[y_train], np.eye(10)[y_test]
     space = ib.KernelSpace("rbf", lengthscale=1.0)
     mean_mse = ib.posterior(space, X_train, Y_train, X_test).mse_distribution(Y_test).mean()

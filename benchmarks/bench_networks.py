@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_digits
 
 import inductive_bias as ib
+from inductive_bias.report import load_task
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -52,10 +52,8 @@ def main(argv=None):
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
-    order = np.random.default_rng(0).permutation(len(X))
-    X_train, y_train, X_test, y_test = X[order[:1000]], y[order[:1000]], X[order[1000:]], y[order[1000:]]
+    task = load_task()  # the built-in digits task: pixels / 16, 1000 train, 797 test
+    X_train, y_train, X_test, y_test = task.X_train, task.y_train, task.X_test, task.y_test
     space = ib.RandomFeatureSpace(args.width, depth=1)
     if args.device == "cuda":
         import cupy
@@ -71,8 +69,7 @@ def main(argv=None):
         ours = ours.get()
     ours_s = time.perf_counter() - begin
     begin = time.perf_counter()
-    plain = plain_numpy(space, np.asarray(X[order[:1000]]), np.eye(10)[y_train], np.asarray(X[order[1000:]]),
-                        np.eye(10)[y_test], args.n_hypotheses)
+    plain = plain_numpy(space, task.X_train, np.eye(10)[y_train], task.X_test, np.eye(10)[y_test], args.n_hypotheses)
     plain_s = time.perf_counter() - begin
     machine = f"{platform.machine()}, {ib.get_num_threads()} threads" if args.device == "cpu" else "cuda"
     print(f"random-feature ReLU networks, width {args.width}, digits 1000/797, {args.n_hypotheses} hypotheses "

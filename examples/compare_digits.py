@@ -10,10 +10,9 @@ intervals), on scikit-learn's digits (pixels / 16; 1000 train, 797 test; test MS
 import argparse
 import time
 
-import numpy as np
-from sklearn.datasets import load_digits
 
 import inductive_bias as ib
+from inductive_bias.report import load_task
 
 
 def main():
@@ -21,10 +20,7 @@ def main():
     parser.add_argument("--plot", help="write bits vs error per space to this PNG")
     parser.add_argument("--n-hypotheses", type=int, default=200)
     args = parser.parse_args()
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
-    order = np.random.default_rng(0).permutation(len(X))
-    train, test = order[:1000], order[1000:]
+    task = load_task()  # the built-in digits task: pixels / 16, 1000 train, 797 test
     spaces = {
         "RBF kernel": ib.KernelSpace("rbf", lengthscale="median"),
         "Laplacian kernel": ib.KernelSpace("laplacian", lengthscale="median"),
@@ -33,7 +29,7 @@ def main():
         "ReLU random features 8000": ib.RandomFeatureSpace(8000, depth=1),
     }
     begin = time.perf_counter()
-    table = ib.compare(spaces, X[train], y[train], X[test], y[test], errors=[0.016, 0.014, 0.012, 0.0085],
+    table = ib.compare(spaces, task.X_train, task.y_train, task.X_test, task.y_test, errors=[0.016, 0.014, 0.012, 0.0085],
                        n_hypotheses=args.n_hypotheses, n_boot=100, seed=0)
     print(table)
     print(f"total {time.perf_counter() - begin:.1f} s")

@@ -13,10 +13,10 @@ import argparse
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
 from torch.func import functional_call, stack_module_state, vmap
 
 import inductive_bias as ib
+from inductive_bias.report import load_task
 
 
 def train_ensemble(seeds, X_train, Y_train, X_test, width, epochs, lr=1e-2):
@@ -48,18 +48,16 @@ def main():
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--width", type=int, default=128)
     args = parser.parse_args()
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32)
-    order = np.random.default_rng(0).permutation(len(X))
-    train, test = order[:1000], order[1000:]
-    X_train, X_test = torch.from_numpy(X[train]), torch.from_numpy(X[test])
-    Y_train = torch.from_numpy(np.eye(10, dtype=np.float32)[y[train]])
+    task = load_task()  # the built-in digits task: pixels / 16, 1000 train, 797 test
+    X_train, X_test = torch.from_numpy(task.X_train.astype(np.float32)), torch.from_numpy(task.X_test.astype(np.float32))
+    Y_train = torch.from_numpy(np.eye(10, dtype=np.float32)[task.y_train])
 
     # Train the whole ensemble once, then serve hypothesis i's predictions by its seed.
     seeds = [ib.CallableSpace.hypothesis_seed(0, i) for i in range(args.networks)]
     predictions = dict(zip(seeds, train_ensemble(seeds, X_train, Y_train, X_test, args.width, args.epochs)))
     space = ib.CallableSpace(lambda seed: predictions[seed])
-    losses = ib.sample_losses(space, X[train], y[train], X[test], y[test], args.networks, seed=0, progress=False)
+    losses = ib.sample_losses(space, task.X_train, task.y_train, task.X_test, task.y_test, args.networks, seed=0,
+                              progress=False)
     error = float(np.quantile(losses, 0.05))
     result = ib.bias_from_losses(losses, error, n_boot=100)
     print(f"{args.networks} trained MLPs (width {args.width}, {args.epochs} epochs): test MSE {losses.mean():.4f} "

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from . import _validation
 from .ncx2 import Ncx2Fit, ScaledChi2, ScaledNCX2, _as_samples
