@@ -77,13 +77,15 @@ def training_and_test_targets(Y_train, Y_test, n_train: int, n_test: int, xp):
 
 
 def inductive_bias(space: KernelSpace, X_train, Y_train, X_test, Y_test, error: float, method: str = "exact",
-                   unit: str = "bits", n_hypotheses: int = 10_000, seed: int = 0, n_boot: int = 200) -> InductiveBias:
+                   unit: str = "bits", n_hypotheses: int = 10_000, seed: int = 0, n_boot: int = 200,
+                   client=None, task_size: int | None = None) -> InductiveBias:
     """-log P(test MSE <= error) for hypotheses of ``space`` that fit (X_train, Y_train).
 
     Labels become one-hot targets over the classes of train and test (as the published method);
     real targets ``[n, k]`` are used as they are. When ``error`` is at or below the part of the loss
     that no hypothesis can change (the null directions of the posterior), the answer is ``inf``,
-    with the reason.
+    with the reason. ``client`` (a ``dask.distributed.Client``) runs the sampling of
+    ``method="sample"`` on a cluster, bitwise as in one process.
     """
     if not isinstance(space, KernelSpace):
         raise TypeError(f"space: expected a KernelSpace, got {type(space).__name__}")
@@ -105,7 +107,13 @@ def inductive_bias(space: KernelSpace, X_train, Y_train, X_test, Y_test, error: 
     timings["posterior_s"] = time.perf_counter() - begin
     begin = time.perf_counter()
     if method == "sample":
-        losses = sample_gaussian_losses(post.mean, post.factor(), targets_test, n_hypotheses, seed=seed)
+        if client is not None:
+            from ._dask import distributed_gaussian_losses
+
+            losses = distributed_gaussian_losses(client, post.mean, post.factor(), targets_test, n_hypotheses, seed,
+                                                 "mse", 0, task_size, False)
+        else:
+            losses = sample_gaussian_losses(post.mean, post.factor(), targets_test, n_hypotheses, seed=seed)
         timings["sampling_s"] = time.perf_counter() - begin
         begin = time.perf_counter()
         estimate = bias_from_losses(losses, error, n_boot=n_boot, seed=seed, unit=unit)

@@ -27,6 +27,12 @@ LOSSES = ("mse", "error")
 DEFAULT_MEMORY_BYTES = 256 * 2**20  # working buffers of one batch
 
 
+def canonical_block(k: int) -> int:
+    """Hypotheses per canonical product block: a power of two with at most 1024 rows of Z (k rows
+    per hypothesis), so that round counts of hypotheses fill whole blocks."""
+    return 1 << max(0, (1024 // k).bit_length() - 1) if k <= 1024 else 1
+
+
 def default_batch_size(n_hypotheses: int, t: int, r: int, k: int, itemsize: int,
                        memory_bytes: int = DEFAULT_MEMORY_BYTES) -> int:
     """Hypotheses per batch so that the work buffers (Z and the products, twice) fit `memory_bytes`."""
@@ -50,7 +56,8 @@ def sample_gaussian_losses(mean, factor, targets, n_hypotheses: int, seed: int =
         Hypotheses ``start .. start + n_hypotheses - 1`` are evaluated.
     loss : ``"mse"`` (mean squared error over the ``t * k`` entries) or ``"error"`` (0-1 error of
         the argmax over outputs against the label).
-    batch_size : hypotheses per batch; by default as many as fit 256 MiB of work buffers.
+    batch_size : hypotheses per batch (rounded to whole canonical blocks of ~1024/k hypotheses); by
+        default as many as fit 256 MiB of work buffers.
 
     Returns
     -------
@@ -98,9 +105,18 @@ def sample_gaussian_losses(mean, factor, targets, n_hypotheses: int, seed: int =
         offset = xp.ascontiguousarray(mean.astype(np.float64).T)
 
     factor_t = factor.astype(dtype, copy=False).T
-    losses = xp.empty(n_hypotheses, dtype=dtype)
-    batch_size = min(batch_size, max(n_hypotheses, 1))
-    batches = [(first, min(batch_size, n_hypotheses - first)) for first in range(0, n_hypotheses, batch_size)]
+    # Products are taken block by block over canonical blocks of hypotheses aligned on absolute
+    # indices, so BLAS sees the same shapes and data for a hypothesis however the range is split
+    # (batches, `start`, workers): losses are bitwise reproducible. Partial edge blocks are computed
+    # whole and trimmed.
+    block = canonical_block(k)
+    first_index = (start // block) * block
+    end_index = start + n_hypotheses
+    span = -(-(end_index - first_index) // block) * block if n_hypotheses else 0
+    batch_size = max(block, batch_size // block * block)
+    batch_size = min(batch_size, max(span, block))
+    batches = [(first, min(batch_size, span - first)) for first in range(0, span, batch_size)]
+    computed = xp.empty(span, dtype=dtype)
     # Two sets of buffers: batch i's product runs while batch i+1 is drawn and batch i-1 reduced
     # (on the CPU in a second thread, see _pipeline).
     z = [xp.empty((batch_size * k, r), dtype=dtype) for _ in range(2)]
@@ -109,29 +125,35 @@ def sample_gaussian_losses(mean, factor, targets, n_hypotheses: int, seed: int =
 
     def draw(i):
         first, size = batches[i]
-        kernels.fill_normal(z[i % 2][: size * k], size, k * r, seed, start + first)
+        kernels.fill_normal(z[i % 2][: size * k], size, k * r, seed, first_index + first)
 
     def multiply(i):
         size = batches[i][1]
-        xp.matmul(z[i % 2][: size * k], factor_t, out=products[i % 2][: size * k])
+        for row in range(0, size * k, block * k):
+            xp.matmul(z[i % 2][row : row + block * k], factor_t, out=products[i % 2][row : row + block * k])
 
     def reduce(i):
         first, size = batches[i]
-        kernels.losses(loss, products[i % 2][: size * k], offset, labels, losses[first : first + size], k, t)
+        kernels.losses(loss, products[i % 2][: size * k], offset, labels, computed[first : first + size], k, t)
 
     n_batches = len(batches)
+
+    def requested(i):  # hypotheses of batch i inside [start, start + n_hypotheses)
+        low, high = first_index + batches[i][0], first_index + batches[i][0] + batches[i][1]
+        return max(0, min(high, end_index) - max(low, start))
 
     with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
         def side(i):  # runs beside multiply(i): reduce batch i-1, draw batch i+1
             if i > 0:
                 reduce(i - 1)
-                bar.update(batches[i - 1][1])
+                bar.update(requested(i - 1))
             if i + 1 < n_batches:
                 draw(i + 1)
 
         if n_batches:
             draw(0)
         (run_overlapped if xp is np else run_serial)(n_batches, multiply, side)
+    losses = computed[start - first_index : start - first_index + n_hypotheses]
     return restore(losses)
 
 

@@ -109,13 +109,18 @@ class CallableSpace:
 
 
 def sample_losses(space, X_train, Y_train, X_test, Y_test, n_hypotheses: int, seed: int = 0, loss: str = "mse",
-                  progress: bool = True, batch_size: int | None = None):
-    """Test losses of ``n_hypotheses`` hypotheses of any space that fit (X_train, Y_train).
+                  progress: bool = True, batch_size: int | None = None, start: int = 0, client=None,
+                  task_size: int | None = None, device: str = "cpu"):
+    """Test losses of hypotheses ``start .. start + n_hypotheses - 1`` of any space that fit
+    (X_train, Y_train).
 
     Kernel spaces sample their posterior through the Gaussian sampler; random-feature networks are
     drawn and fitted in batches; callable spaces run the user's code once per hypothesis. Labels become
     one-hot targets over the classes of train and test. Returns a NumPy array [n_hypotheses] (CuPy for
-    kernel spaces given CuPy data).
+    kernel spaces given CuPy data). With a ``dask.distributed.Client`` the range is split into tasks
+    of ``task_size`` hypotheses (chosen from the space's cost by default) run on the cluster; the
+    losses are bitwise the same as in one process. ``device="cuda"`` runs each task on its worker's
+    GPU where the worker has one (on the CPU otherwise).
     """
     if loss not in LOSSES:
         raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
@@ -125,17 +130,30 @@ def sample_losses(space, X_train, Y_train, X_test, Y_test, n_hypotheses: int, se
     X_test, _, _ = _points("X_test", X_test)
     if X_test.shape[1] != X_train.shape[1]:
         raise ValueError(f"X_test: expected {X_train.shape[1]} features, got {X_test.shape[1]}")
+    start = _validation.integer("start", start, 0)
     targets_train, targets_test = training_and_test_targets(Y_train, Y_test, X_train.shape[0], X_test.shape[0], xp)
+    if client is not None and not isinstance(space, (KernelSpace, RandomFeatureSpace, CallableSpace)):
+        raise TypeError(f"space: expected a KernelSpace, RandomFeatureSpace or CallableSpace, got {type(space).__name__}")
     if isinstance(space, KernelSpace):
         post = posterior(space, X_train, targets_train, X_test)
+        if client is not None:
+            from ._dask import distributed_gaussian_losses
+
+            return distributed_gaussian_losses(client, post.mean, post.factor(), targets_test, n_hypotheses, seed,
+                                               loss, start, task_size, progress, _validation.device(device))
         return sample_gaussian_losses(post.mean, post.factor(), targets_test, n_hypotheses, seed=seed, loss=loss,
-                                      progress=progress)
+                                      progress=progress, start=start)
+    if client is not None:
+        from ._dask import distributed_space_losses
+
+        return distributed_space_losses(client, space, X_train, Y_train, X_test, Y_test, n_hypotheses, seed, loss,
+                                        start, task_size, progress, _validation.device(device))
     if isinstance(space, RandomFeatureSpace):
         return _random_feature_losses(space, X_train.astype(np.float64), X_test.astype(np.float64), targets_train,
-                                      targets_test, n_hypotheses, seed, loss, progress, batch_size)
+                                      targets_test, n_hypotheses, seed, loss, progress, batch_size, start)
     if isinstance(space, CallableSpace):
         host = targets_test.get() if hasattr(targets_test, "get") else targets_test
-        return _callable_losses(space, host, n_hypotheses, seed, loss, progress)
+        return _callable_losses(space, host, n_hypotheses, seed, loss, progress, start)
     raise TypeError(f"space: expected a KernelSpace, RandomFeatureSpace or CallableSpace, got {type(space).__name__}")
 
 
@@ -157,7 +175,8 @@ def _reduce(predictions, targets_test, loss):
     return out
 
 
-def _random_feature_losses(space, X_train, X_test, Y_train, Y_test, n_hypotheses, seed, loss, progress, batch_size):
+def _random_feature_losses(space, X_train, X_test, Y_train, Y_test, n_hypotheses, seed, loss, progress, batch_size,
+                           start=0):
     xp = array_module(X_train)
     device = "cpu" if xp is np else "cuda"
     n, d = X_train.shape
@@ -168,7 +187,7 @@ def _random_feature_losses(space, X_train, X_test, Y_train, Y_test, n_hypotheses
     with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
         for first in range(0, n_hypotheses, batch_size):
             size = min(batch_size, n_hypotheses - first)
-            draws = [space.draw(first + b, seed, d, k, device) for b in range(size)]
+            draws = [space.draw(start + first + b, seed, d, k, device) for b in range(size)]
             train = xp.empty((size, n, space.width + 1))                                # [B, n, width + 1]
             test = xp.empty((size, X_test.shape[0], space.width + 1))                   # [B, t, width + 1]
             for b, layers in enumerate(draws):
@@ -227,12 +246,12 @@ def _cholesky_solve(factor, rhs, xp):
     return xp.stack([cho_solve((factor[b], True), rhs[b], **options) for b in range(factor.shape[0])])
 
 
-def _callable_losses(space, Y_test, n_hypotheses, seed, loss, progress):
+def _callable_losses(space, Y_test, n_hypotheses, seed, loss, progress, start=0):
     t, k = Y_test.shape
     losses = np.empty(n_hypotheses)
     with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
         for i in range(n_hypotheses):
-            predictions, _ = as_array("predictions", space.fn(CallableSpace.hypothesis_seed(seed, i)))
+            predictions, _ = as_array("predictions", space.fn(CallableSpace.hypothesis_seed(seed, start + i)))
             predictions = np.asarray(predictions.get() if hasattr(predictions, "get") else predictions,
                                      dtype=np.float64)
             if predictions.ndim == 1 and k == 1:
