@@ -17,7 +17,6 @@ import platform
 import time
 from pathlib import Path
 
-import numpy as np
 from distributed import Client, LocalCluster
 
 import inductive_bias as ib
