@@ -42,6 +42,11 @@ def as_array(name: str, x):
         raise TypeError(f"{name}: expected an array, got {type(x).__name__}") from error
 
 
+def to_host(x) -> np.ndarray:
+    """x as a NumPy array (a copy from the device for CuPy)."""
+    return x.get() if hasattr(x, "get") else np.asarray(x)
+
+
 def _identity(result):
     return result
 

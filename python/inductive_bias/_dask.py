@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validation
+from ._arrays import to_host
 from ._progress import progress_bar
 
 _TASK_FLOPS = 2e10  # aim: a few seconds of work per task on one core, far above Dask's ~1 ms overhead
@@ -60,7 +61,7 @@ def _gaussian_task(payload, start, size, seed, loss, device):
 
     mean, factor, targets = _on_worker_device(payload, device)
     losses = sample_gaussian_losses(mean, factor, targets, size, seed=seed, loss=loss, start=start)
-    return losses.get() if hasattr(losses, "get") else losses
+    return to_host(losses)
 
 
 def _space_task(payload, start, size, seed, loss, device):
@@ -70,11 +71,7 @@ def _space_task(payload, start, size, seed, loss, device):
     X_train, X_test = _on_worker_device((X_train, X_test), device)
     losses = sample_losses(space, X_train, Y_train, X_test, Y_test, size, seed=seed, loss=loss, progress=False,
                            start=start)
-    return losses.get() if hasattr(losses, "get") else losses
-
-
-def _host(array):
-    return array.get() if hasattr(array, "get") else np.asarray(array)
+    return to_host(losses)
 
 
 def distributed_gaussian_losses(client, mean, factor, targets, n_hypotheses, seed, loss, start, task_size, progress,
@@ -86,7 +83,7 @@ def distributed_gaussian_losses(client, mean, factor, targets, n_hypotheses, see
         block = canonical_block(k)
         per_hypothesis = 2.0 * t * factor.shape[1] * k
         task_size = max(block, int(_TASK_FLOPS / per_hypothesis) // block * block)
-    payload = (_host(mean), _host(factor), _host(targets))  # NumPy on the wire; workers move it to their GPU
+    payload = (to_host(mean), to_host(factor), to_host(targets))  # NumPy on the wire; workers move it to their GPU
     return _run(client, _gaussian_task, payload, n_hypotheses, start, task_size, seed, loss, progress, device)
 
 
@@ -101,5 +98,5 @@ def distributed_space_losses(client, space, X_train, Y_train, X_test, Y_test, n_
             task_size = max(1, int(_TASK_FLOPS / per_hypothesis))
         else:
             task_size = 16  # user code: unknown cost
-    payload = (space, _host(X_train), _host(Y_train), _host(X_test), _host(Y_test))
+    payload = (space, to_host(X_train), to_host(Y_train), to_host(X_test), to_host(Y_test))
     return _run(client, _space_task, payload, n_hypotheses, start, task_size, seed, loss, progress, device)

@@ -10,14 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validation, difficulty
-from ._arrays import array_module, as_array
+from ._arrays import array_module, as_array, to_host
 from .neighbors import _points, nearest_neighbors
 
 __all__ = ["data_radius", "intrinsic_dimension", "class_separation", "task_difficulty", "TaskDifficulty"]
-
-
-def _host(x):
-    return x.get() if hasattr(x, "get") else np.asarray(x)
 
 
 def _labels(y, n: int, xp):
@@ -25,13 +21,13 @@ def _labels(y, n: int, xp):
     if y.ndim != 1 or y.shape[0] != n:
         raise ValueError(f"y: expected {n} labels (one per row of X), got shape {y.shape}")
     if array_module(y) is not xp:
-        y = xp.asarray(_host(y))
+        y = xp.asarray(to_host(y))
     if y.dtype.kind not in "iub":
         if y.dtype.kind == "f" and bool((y == xp.round(y)).all()):
             y = y.astype(np.int64)
         else:
             # any hashable labels: map to integers
-            _, y_int = np.unique(_host(y), return_inverse=True)
+            _, y_int = np.unique(to_host(y), return_inverse=True)
             y = xp.asarray(y_int)
     classes = int(xp.unique(y).size)
     if classes < 2:
@@ -57,7 +53,7 @@ def intrinsic_dimension(X, k: int = 5, method: str = "mle", n_samples: int | Non
         raise ValueError(f"method: expected 'mle' or 'twonn', got {method!r}")
     X, xp, _ = _points("X", X)
     k = _validation.integer("k", k, 2)
-    unique = xp.asarray(np.unique(_host(X), axis=0))
+    unique = xp.asarray(np.unique(to_host(X), axis=0))
     n = unique.shape[0]
     if n < k + 1:
         raise ValueError(f"X: needs at least k + 1 = {k + 1} distinct points, got {n}")
@@ -107,7 +103,7 @@ def class_separation(X, y, method: str = "exact", n_samples: int | None = None, 
 
 def _evt_separation(X, labels, classes, rng, n_pairs, n_extremes, xp) -> float:
     n = X.shape[0]
-    host_labels = _host(labels)
+    host_labels = to_host(labels)
     inverse = []
     kept = 0
     while kept < n_pairs:  # inter-class pairs, uniformly
@@ -118,7 +114,7 @@ def _evt_separation(X, labels, classes, rng, n_pairs, n_extremes, xp) -> float:
         for c0 in range(0, i.size, 65536):
             a, b = xp.asarray(i[c0 : c0 + 65536]), xp.asarray(j[c0 : c0 + 65536])
             diff = X[a].astype(np.float64) - X[b].astype(np.float64)
-            inverse.append(_host(1.0 / xp.sqrt((diff * diff).sum(axis=1))))
+            inverse.append(to_host(1.0 / xp.sqrt((diff * diff).sum(axis=1))))
         kept += i.size
     inverse = np.sort(np.concatenate(inverse))
     if not np.isfinite(inverse[-1]):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validation
-from ._arrays import array_module, as_array
+from ._arrays import array_module, as_array, to_host
 from .bias import _UNITS, _unit, bias_from_losses
 from .gaussian_losses import sample_gaussian_losses
 from .kernels import KernelSpace, posterior
@@ -47,7 +47,7 @@ def _targets(name: str, Y, n: int, classes: int | None, xp):
     """Integer labels -> one-hot [n, classes]; real targets [n, k] as they are."""
     Y, _ = as_array(name, Y)
     if array_module(Y) is not xp:
-        Y = xp.asarray(Y.get() if hasattr(Y, "get") else Y)
+        Y = xp.asarray(to_host(Y))
     if Y.ndim == 1:
         if Y.dtype.kind not in "iu":
             raise TypeError(f"{name}: labels of shape [n] must be integers, got {Y.dtype}")
@@ -63,7 +63,7 @@ def _targets(name: str, Y, n: int, classes: int | None, xp):
 def training_and_test_targets(Y_train, Y_test, n_train: int, n_test: int, xp):
     """Targets [n, k] for both sets: integer labels become one-hot over the classes of train and test
     (as the published method); real targets are used as they are."""
-    labels = [np.asarray(Y.get() if hasattr(Y, "get") else Y) for Y in (Y_train, Y_test)]
+    labels = [to_host(Y) for Y in (Y_train, Y_test)]
     classes = None
     if all(y.ndim == 1 for y in labels):
         if not all(y.dtype.kind in "iu" for y in labels):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _backend, _validation
-from ._arrays import array_module
+from ._arrays import array_module, to_host
 from ._backend import _native
 from .gchi2 import GeneralizedChi2
 
@@ -132,15 +132,11 @@ class Posterior:
         and the null directions' squared residuals in the offset."""
         t, k = self.mean.shape
         residual = self.eigenvectors.T @ (self.mean - Y_test)  # [t, k]
-        squared = _host((residual * residual).sum(axis=1))
-        eigenvalues = _host(self.eigenvalues)
+        squared = to_host((residual * residual).sum(axis=1))
+        eigenvalues = to_host(self.eigenvalues)
         keep = eigenvalues > self.null_tolerance
         offset = float(squared[~keep].sum()) / (t * k)
         return GeneralizedChi2(eigenvalues[keep] / (t * k), k, squared[keep] / eigenvalues[keep], offset)
-
-
-def _host(x) -> np.ndarray:
-    return x.get() if hasattr(x, "get") else np.asarray(x)
 
 
 def posterior(space: KernelSpace, X_train, Y_train, X_test) -> Posterior:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, _backend
+from ._arrays import to_host
 from .bias import bias_from_losses
 from .estimators import task_difficulty
 from .exact import exact_bias, training_and_test_targets
@@ -139,7 +140,7 @@ def run_report(task: Task, spaces=DEFAULT_SPACES, errors=None, n_hypotheses: int
         begin = time.perf_counter()
         losses = sample_losses(space, X_train, task.y_train, X_test, task.y_test, n_hypotheses, seed=seed,
                                progress=progress)
-        losses = losses.get() if hasattr(losses, "get") else np.asarray(losses)
+        losses = to_host(losses)
         samples[name] = losses
         timings[f"{name}_sampling_s"] = time.perf_counter() - begin
         for error in errors:

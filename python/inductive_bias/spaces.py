@@ -16,12 +16,11 @@ from typing import Callable
 
 import numpy as np
 
-from . import _backend, _validation, random
-from ._arrays import array_module, as_array
-from ._backend import _native
+from . import _validation, random
+from ._arrays import array_module, as_array, to_host
 from ._progress import progress_bar
 from .exact import training_and_test_targets
-from .gaussian_losses import LOSSES, sample_gaussian_losses
+from .gaussian_losses import LOSSES, _CpuKernels, _CudaKernels, sample_gaussian_losses
 from .kernels import KernelSpace, posterior
 from .neighbors import _points
 
@@ -152,8 +151,7 @@ def sample_losses(space, X_train, Y_train, X_test, Y_test, n_hypotheses: int, se
         return _random_feature_losses(space, X_train.astype(np.float64), X_test.astype(np.float64), targets_train,
                                       targets_test, n_hypotheses, seed, loss, progress, batch_size, start)
     if isinstance(space, CallableSpace):
-        host = targets_test.get() if hasattr(targets_test, "get") else targets_test
-        return _callable_losses(space, host, n_hypotheses, seed, loss, progress, start)
+        return _callable_losses(space, to_host(targets_test), n_hypotheses, seed, loss, progress, start)
     raise TypeError(f"space: expected a KernelSpace, RandomFeatureSpace or CallableSpace, got {type(space).__name__}")
 
 
@@ -165,13 +163,8 @@ def _reduce(predictions, targets_test, loss):
     labels = xp.ascontiguousarray(targets_test.argmax(axis=1).astype(np.int64))
     offset = xp.ascontiguousarray(-targets_test.T) if loss == "mse" else xp.zeros((k, t))
     out = xp.empty(batch)
-    if xp is np:
-        _native.gaussian_losses(loss, products, offset, labels, out, k, t, _backend.get_num_threads())
-    else:
-        import cupy
-
-        _backend._native_cuda.gaussian_losses(loss, "float64", products.data.ptr, offset.data.ptr, labels.data.ptr,
-                                              out.data.ptr, batch, k, t, cupy.cuda.get_current_stream().ptr)
+    kernels = _CpuKernels() if xp is np else _CudaKernels(np.float64)  # the sampler's loss kernels
+    kernels.losses(loss, products, offset, labels, out, k, t)
     return out
 
 
@@ -252,8 +245,7 @@ def _callable_losses(space, Y_test, n_hypotheses, seed, loss, progress, start=0)
     with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
         for i in range(n_hypotheses):
             predictions, _ = as_array("predictions", space.fn(CallableSpace.hypothesis_seed(seed, start + i)))
-            predictions = np.asarray(predictions.get() if hasattr(predictions, "get") else predictions,
-                                     dtype=np.float64)
+            predictions = to_host(predictions).astype(np.float64)
             if predictions.ndim == 1 and k == 1:
                 predictions = predictions[:, None]
             if predictions.shape != (t, k):
