@@ -201,3 +201,35 @@ def test_gpu_matches_twin():
     mean, factor, labels = problem()
     gpu = ib.sample_gaussian_losses(cupy.asarray(mean), cupy.asarray(factor), cupy.asarray(labels), 30, seed=2)
     np.testing.assert_allclose(gpu.get(), _reference.gaussian_losses(mean, factor, labels, 30, seed=2), rtol=1e-13)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gpu_losses_do_not_depend_on_the_split(dtype):
+    import cupy
+
+    # GPU products cover groups of 4096 hypotheses here: 20,000 span five, split anywhere.
+    mean, factor, labels = (cupy.asarray(a) for a in problem(t=50, r=40, k=4, seed=2, dtype=dtype))
+    whole = ib.sample_gaussian_losses(mean, factor, labels, 20_000, seed=4).get()
+    for batch_size, pieces in ((4096, [(0, 20_000)]), (None, [(0, 12_345), (12_345, 7655)]),
+                               (9000, [(0, 7), (7, 19_993)])):
+        parts = [ib.sample_gaussian_losses(mean, factor, labels, n, seed=4, start=s, batch_size=batch_size).get()
+                 for s, n in pieces]
+        np.testing.assert_array_equal(np.concatenate(parts), whole)  # the same bits, as on the CPU
+
+
+@pytest.mark.gpu
+def test_gpu_arrays_on_another_device():
+    import cupy
+
+    if cupy.cuda.runtime.getDeviceCount() < 2:
+        pytest.skip("needs two GPUs: arrays on GPU 1 while GPU 0 is current")
+    mean, factor, labels = problem(t=30, r=20, k=3)
+    with cupy.cuda.Device(1):
+        args = [cupy.asarray(a) for a in (mean, factor, labels)]
+    with cupy.cuda.Device(0):
+        got = ib.sample_gaussian_losses(*args, 50, seed=3)
+        assert got.device.id == 1
+        np.testing.assert_allclose(got.get(), ib.sample_gaussian_losses(mean, factor, labels, 50, seed=3), rtol=1e-12)
+        with pytest.raises(ValueError, match="factor: on GPU 0"):
+            ib.sample_gaussian_losses(args[0], cupy.asarray(factor), args[2], 5)

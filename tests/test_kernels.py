@@ -88,3 +88,22 @@ def test_gpu_kernels_and_posterior_match_cpu():
     y = rng.integers(0, 4, 100)
     assert ib.inductive_bias(space, cupy.asarray(X), np.argmax(Y, 1), cupy.asarray(Xs), y, 0.05).value == \
         pytest.approx(ib.inductive_bias(space, X, np.argmax(Y, 1), Xs, y, 0.05).value, rel=1e-6)
+
+
+@pytest.mark.gpu
+def test_gpu_cholesky_failure_climbs_the_jitter_ladder():
+    import cupy
+
+    from inductive_bias._arrays import cholesky
+
+    # CuPy's Cholesky fails silently (a partial factor) unless asked to raise.
+    assert cholesky(cupy.asarray(-np.eye(3))) is None
+    assert cholesky(cupy.stack([cupy.eye(3), -cupy.eye(3)])) is None  # one bad matrix of a batch
+    np.testing.assert_allclose(cholesky(cupy.eye(3) * 4).get(), 2 * np.eye(3))
+    # A linear kernel on 120 points in 3 dimensions has rank 4: no factor without jitter.
+    rng = np.random.default_rng(6)
+    X, Y, Xs = rng.uniform(size=(120, 3)), rng.normal(size=(120, 2)), rng.uniform(size=(20, 3))
+    space = ib.KernelSpace("linear", coef0=1.0)
+    cpu = ib.posterior(space, X, Y, Xs)
+    gpu = ib.posterior(space, cupy.asarray(X), cupy.asarray(Y), cupy.asarray(Xs))
+    assert cpu.jitter > 0 and gpu.jitter > 0

@@ -1,37 +1,63 @@
 #!/usr/bin/env bash
-# GPU check for a lent device machine (no network there): build the package against what the
-# image has, run the GPU-marked tests, run the GPU benchmarks, print one short table.
-#   bash benchmarks/gpu/device_check.sh          (writes logs and JSON under $OUT when set)
-set -uo pipefail
+# GPU check for a lent device machine (no network there; numpy, scipy, scikit-learn, cupy, pybind11,
+# scikit-build-core, cmake, ninja, pytest, hypothesis and mpmath in its image). It fails fast and
+# loudly: no nvcc, no working CuPy, a failed build, no usable device, a failed GPU test, no GPU test
+# run, or any GPU test skipped for lack of a GPU. Then it runs benchmarks/gpu/bench_gpu.py and
+# prints its table last. Every step has a timeout; the whole check takes about 4 minutes on an H100.
+#   bash benchmarks/gpu/device_check.sh                    # build, GPU tests, every benchmark
+#   bash benchmarks/gpu/device_check.sh fit neighbors      # build, GPU tests, these benchmarks only
+# Logs and JSON go to $OUT when it is set (a temporary folder otherwise).
+set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-$(mktemp -d)}
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+export PIP_BREAK_SYSTEM_PACKAGES=1 PYTHONUNBUFFERED=1
+PYTHON=${PYTHON:-python3}
+fail() { echo "DEVICE CHECK FAILED: $*" >&2; exit 1; }
 
-echo "== build"
-if ! IB_CUDA=ON pip install --no-build-isolation --no-deps . >"$OUT/build.log" 2>&1; then
-  tail -40 "$OUT/build.log"; exit 1
+echo "== device"
+timeout 30 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader \
+  | tee "$OUT/gpu.txt" || fail "nvidia-smi does not answer"
+command -v nvcc >/dev/null || fail "nvcc is not on PATH"
+nvcc --version | tail -1
+timeout 120 "$PYTHON" -c "import cupy; a = cupy.ones((256, 256)); assert float((a @ a).sum()) == 256**3; \
+print('cupy', cupy.__version__, 'works')" || fail "CuPy cannot run a matrix product"
+arch=$(head -1 "$OUT/gpu.txt" | awk -F', ' '{print $4}' | tr -d '.')
+[[ "$arch" =~ ^[0-9]+$ ]] || fail "could not read the compute capability from nvidia-smi"
+
+echo "== build (sm_$arch only)"
+begin=$(date +%s)
+if ! IB_CUDA=ON timeout 420 "$PYTHON" -m pip install --no-build-isolation --no-deps --no-index \
+    --disable-pip-version-check -C "cmake.define.CMAKE_CUDA_ARCHITECTURES=${arch}-real" . >"$OUT/build.log" 2>&1; then
+  tail -40 "$OUT/build.log"
+  fail "the build failed (log: build.log)"
 fi
-python -c "import inductive_bias as ib; print(ib.build_info()); assert ib.cuda_available(), 'no usable GPU'"
+echo "built in $(( $(date +%s) - begin )) s"
+timeout 60 "$PYTHON" -c "import inductive_bias as ib; print(ib.build_info()); reason = ib.cuda_status(); \
+assert not reason, 'CUDA is not usable: ' + reason" || fail "the installed package cannot use the GPU"
 
 echo "== GPU tests"
-python -m pytest -m gpu -q -p no:cacheprovider tests 2>&1 | tee "$OUT/pytest_gpu.log" | tail -15
-tests_rc=${PIPESTATUS[0]}
+tests_rc=0
+timeout 420 "$PYTHON" -m pytest -m gpu -q -p no:cacheprovider -rs --junitxml="$OUT/pytest_gpu.xml" tests \
+  2>&1 | tee "$OUT/pytest_gpu.log" | tail -25 || tests_rc=$?
+"$PYTHON" - "$OUT/pytest_gpu.xml" <<'PY' || tests_rc=1
+import sys
+import xml.etree.ElementTree as ET
+
+cases = list(ET.parse(sys.argv[1]).getroot().iter("testcase"))
+failed = [c for c in cases if c.find("failure") is not None or c.find("error") is not None]
+skipped = [c for c in cases if c.find("skipped") is not None]
+no_gpu = [c for c in skipped if "needs a CUDA device" in (c.find("skipped").get("message") or "")]
+passed = len(cases) - len(failed) - len(skipped)
+print(f"GPU tests: {passed} passed, {len(failed)} failed, {len(skipped)} skipped ({len(no_gpu)} for lack of a GPU)")
+for case in skipped:
+    print(f"  skipped {case.get('name')}: {case.find('skipped').get('message')}")
+sys.exit(1 if failed or no_gpu or passed == 0 else 0)
+PY
 
 echo "== benchmarks"
-python benchmarks/bench_sampling.py --device cuda --mode full --json "$OUT/sampling_cuda_full.json" \
-  2>&1 | tee "$OUT/bench_sampling.log"
-python benchmarks/bench_sampling.py --device cpu --mode quick --json "$OUT/sampling_cpu_quick.json" \
-  2>&1 | tee -a "$OUT/bench_sampling.log" | tail -4
-python - "$OUT" <<'PY'
-import json, sys, pathlib
-out = pathlib.Path(sys.argv[1])
-print(f"\n{'device':<28}{'kernel':<34}{'time s':>9}{'ceil/total':>12}{'vs plain':>10}")
-for name in ("sampling_cuda_full.json", "sampling_cpu_quick.json"):
-    data = json.loads((out / name).read_text())
-    for row in data["results"]:
-        kernel = f"sample_gaussian_losses {row['dtype']} n={row['n_hypotheses']}"
-        print(f"{data['machine'][:27]:<28}{kernel:<34}{row['total_s']:>9.4f}"
-              f"{row['ceiling_over_total']:>12.2f}{row['speedup_over_plain']:>9.2f}x")
-PY
-echo "GPU tests exit code: $tests_rc"
-exit "$tests_rc"
+bench_rc=0
+timeout 600 "$PYTHON" benchmarks/gpu/bench_gpu.py --json "$OUT/gpu_cuda.json" ${1:+--only "$@"} \
+  2>&1 | tee "$OUT/bench_gpu.log" || bench_rc=$?
+[ "$tests_rc" -eq 0 ] || fail "GPU tests failed or were skipped (log: pytest_gpu.log)"
+[ "$bench_rc" -eq 0 ] || fail "the benchmarks did not finish (log: bench_gpu.log)"
+echo "DEVICE CHECK PASSED"

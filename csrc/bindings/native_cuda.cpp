@@ -26,13 +26,23 @@ T* device_pointer(std::uintptr_t address) {
   return reinterpret_cast<T*>(address);
 }
 
-int device_count() {
+// (usable devices, why none): with a driver older than this static runtime, or none at all, the
+// count is 0 and the message says why (e.g. "CUDA driver version is insufficient for CUDA runtime
+// version").
+py::tuple device_status() {
   int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess) {
-    cudaGetLastError();  // no driver or no device: clear the sticky error, report none
-    return 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    cudaGetLastError();  // clear the error so later calls start clean
+    int driver = 0, runtime = 0;
+    cudaDriverGetVersion(&driver);
+    cudaRuntimeGetVersion(&runtime);
+    return py::make_tuple(0, std::string(cudaGetErrorString(status)) + "; driver supports CUDA " +
+                                 std::to_string(driver / 1000) + "." + std::to_string(driver % 1000 / 10) +
+                                 ", this build's runtime is CUDA " + std::to_string(runtime / 1000) + "." +
+                                 std::to_string(runtime % 1000 / 10));
   }
-  return count;
+  return py::make_tuple(count, count > 0 ? "" : "no CUDA device");
 }
 
 void fill_normal(std::uintptr_t out, const std::string& dtype, std::uint64_t n_streams, std::uint64_t n,
@@ -90,28 +100,30 @@ int ncx2_function_code(const std::string& function) {
 py::array_t<double> ncx2_likelihood(std::uintptr_t samples, std::int64_t n,
                                     const py::array_t<double, py::array::c_style>& params,
                                     const py::array_t<long long, py::array::c_style>& replicates, std::uint64_t seed,
-                                    std::uintptr_t stream) {
+                                    std::uintptr_t workspace, std::size_t workspace_bytes, std::uintptr_t stream) {
   const auto p = ib::bindings::params_from(params);
   const auto reps = ib::bindings::replicates_from(replicates, p.size());
   std::vector<ib::LikelihoodSums> sums(p.size());
   {
     py::gil_scoped_release release;
     ib::cuda::ncx2_likelihood_sums(device_pointer<const double>(samples), n, p.data(), reps.data(), p.size(), seed,
-                                   sums.data(), stream);
+                                   sums.data(), device_pointer<void>(workspace), workspace_bytes, stream);
   }
   return ib::bindings::sums_to_array(sums);
 }
 
 py::tuple ncx2_fit(std::uintptr_t samples, std::int64_t n, const py::array_t<double, py::array::c_style>& start,
                    const py::array_t<long long, py::array::c_style>& replicates, std::uint64_t seed, bool fix_nc_zero,
-                   int max_iterations, double relative_tolerance, std::uintptr_t stream) {
+                   int max_iterations, double relative_tolerance, std::uintptr_t workspace,
+                   std::size_t workspace_bytes, std::uintptr_t stream) {
   const auto p = ib::bindings::params_from(start);
   const auto reps = ib::bindings::replicates_from(replicates, p.size());
   const auto settings = ib::bindings::settings_from(fix_nc_zero, max_iterations, relative_tolerance);
   std::vector<ib::FitOutcome> outcomes;
   {
     py::gil_scoped_release release;
-    outcomes = ib::cuda::ncx2_fit(device_pointer<const double>(samples), n, p, reps, seed, settings, stream);
+    outcomes = ib::cuda::ncx2_fit(device_pointer<const double>(samples), n, p, reps, seed, settings,
+                                  device_pointer<void>(workspace), workspace_bytes, stream);
   }
   return ib::bindings::outcomes_to_tuple(outcomes);
 }
@@ -120,7 +132,9 @@ py::tuple ncx2_fit(std::uintptr_t samples, std::int64_t n, const py::array_t<dou
 
 PYBIND11_MODULE(_native_cuda, m) {
   m.doc() = "inductive-bias CUDA kernels";
-  m.def("device_count", &device_count, "Number of usable CUDA devices (0 without a driver).");
+  m.def("device_status", &device_status, "(usable CUDA devices, why none) as this module's static runtime sees them.");
+  m.def("ncx2_workspace_bytes", &ib::cuda::ncx2_workspace_bytes, py::arg("n"), py::arg("count"),
+        "Device scratch bytes that ncx2_likelihood / ncx2_fit need for `count` replicates of `n` samples.");
   m.def("fill_uint32",
         [](std::uintptr_t out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed,
            std::uint64_t first_stream, std::uint64_t offset, std::uintptr_t stream) {
@@ -146,10 +160,10 @@ PYBIND11_MODULE(_native_cuda, m) {
         py::arg("function"), py::arg("x"), py::arg("out"), py::arg("n"), py::arg("df"), py::arg("nc"), py::arg("scale"),
         py::arg("stream"));
   m.def("ncx2_likelihood", &ncx2_likelihood, py::arg("samples"), py::arg("n"), py::arg("params"),
-        py::arg("replicates"), py::arg("seed"), py::arg("stream"));
+        py::arg("replicates"), py::arg("seed"), py::arg("workspace"), py::arg("workspace_bytes"), py::arg("stream"));
   m.def("ncx2_fit", &ncx2_fit, py::arg("samples"), py::arg("n"), py::arg("start"), py::arg("replicates"),
         py::arg("seed"), py::arg("fix_nc_zero"), py::arg("max_iterations"), py::arg("relative_tolerance"),
-        py::arg("stream"));
+        py::arg("workspace"), py::arg("workspace_bytes"), py::arg("stream"));
   m.def("topk_tile",
         [](const std::string& dtype, std::uintptr_t dots, std::int64_t queries, std::int64_t points, std::uintptr_t q_norms,
            std::uintptr_t x_norms, std::int64_t q_offset, std::int64_t x_offset, bool exclude_self,

@@ -1,6 +1,8 @@
-// CUDA top-k selection, mirroring csrc/cpu/neighbors.hpp, except that the tile is transposed,
-// dots: [points, queries] (x . q), so that the threads of a warp (one query each) read adjacent
-// memory. Device pointers; the caller's stream.
+// CUDA top-k selection, mirroring csrc/cpu/neighbors.hpp (the tile not transposed):
+//   dots: [queries, points] (q . x); q_norms, q_labels: [queries]; x_norms, x_labels: [points]
+//   dist, index: [queries, k] running max-heaps, updated in place
+//   exact_squared_distances: candidates, out [rows, select]; points [*, dims], queries [rows, dims]
+// Device pointers; the caller's stream.
 #pragma once
 
 #include <cstdint>

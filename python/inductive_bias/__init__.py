@@ -5,7 +5,7 @@ from importlib.metadata import PackageNotFoundError, version
 from . import difficulty, random
 from .compare import Comparison, compare
 from .bias import BiasEstimate, bias_from_losses, sankaran_bias
-from ._backend import build_info, cuda_available, get_num_threads, set_num_threads
+from ._backend import build_info, cuda_available, cuda_status, get_num_threads, set_num_threads
 from .estimators import TaskDifficulty, class_separation, data_radius, intrinsic_dimension, task_difficulty
 from .exact import InductiveBias, inductive_bias
 from .gaussian_losses import sample_gaussian_losses
@@ -48,6 +48,7 @@ __all__ = [
     "build_info",
     "difficulty",
     "cuda_available",
+    "cuda_status",
     "get_num_threads",
     "random",
     "sample_gaussian_losses",

@@ -47,6 +47,25 @@ def to_host(x) -> np.ndarray:
     return x.get() if hasattr(x, "get") else np.asarray(x)
 
 
+def cholesky(matrix):
+    """Lower Cholesky factor of a symmetric matrix (or a stack of them), or None when one is not
+    positive definite. CuPy reports the failure only when asked to (else the factor is partial)."""
+    xp = array_module(matrix)
+    if xp is np:
+        try:
+            return np.linalg.cholesky(matrix)
+        except np.linalg.LinAlgError:
+            return None
+    import cupyx
+
+    try:
+        with cupyx.errstate(linalg="raise"):
+            factor = xp.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        return None
+    return factor if bool(xp.isfinite(factor).all()) else None
+
+
 def _identity(result):
     return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 # libgomp's threads spin for a while after each parallel region, taking the cores from the BLAS
@@ -41,27 +42,57 @@ def cupy_module():
     return cupy
 
 
+def cuda_status() -> str:
+    """Why CUDA cannot be used, or "" when it can: the extension, CuPy and the devices as both CUDA
+    runtimes see them (ours is static, so a driver too old for it shows here and not in CuPy)."""
+    if _native_cuda is None:
+        return "the CUDA extension was not built (no nvcc at install time)"
+    cupy = cupy_module()
+    if cupy is None:
+        return "CuPy is not installed"
+    count, message = _native_cuda.device_status()
+    if count == 0:
+        return f"the library's CUDA runtime finds no usable device ({message})"
+    try:
+        if cupy.cuda.runtime.getDeviceCount() == 0:
+            return "CuPy finds no CUDA device"
+    except cupy.cuda.runtime.CUDARuntimeError as error:
+        return f"CuPy cannot use CUDA ({error})"
+    return ""
+
+
 def cuda_available() -> bool:
     """True when the CUDA extension was built, CuPy is installed and a CUDA device answers."""
-    cupy = cupy_module()
-    if _native_cuda is None or cupy is None:
-        return False
-    try:
-        return _native_cuda.device_count() > 0 and cupy.cuda.runtime.getDeviceCount() > 0
-    except cupy.cuda.runtime.CUDARuntimeError:
-        return False
+    return cuda_status() == ""
 
 
 def require_cuda(what: str) -> None:
-    if not cuda_available():
-        reason = (
-            "the CUDA extension was not built (no nvcc at install time)"
-            if _native_cuda is None
-            else "CuPy is not installed"
-            if cupy_module() is None
-            else "no CUDA device is visible"
-        )
+    reason = cuda_status()
+    if reason:
         raise RuntimeError(f"{what} needs a CUDA device, but {reason}")
+
+
+def on_device(array):
+    """The context in which native calls on `array` run: its GPU made current (so allocations,
+    the current stream and launches are that device's) for CuPy arrays, nothing otherwise."""
+    cupy = cupy_module()
+    if cupy is not None and isinstance(array, cupy.ndarray):
+        return array.device
+    return contextlib.nullcontext()
+
+
+def same_device(name: str, array, reference, reference_name: str) -> None:
+    """Raise when CuPy `array` lives on another GPU than `reference`."""
+    cupy = cupy_module()
+    if cupy is not None and isinstance(array, cupy.ndarray) and isinstance(reference, cupy.ndarray):
+        if array.device.id != reference.device.id:
+            raise ValueError(f"{name}: on GPU {array.device.id} but {reference_name} is on GPU {reference.device.id}; "
+                             f"move them to one device")
+
+
+def current_stream() -> int:
+    """The current CUDA stream of the current device (CuPy's), as the handle native calls take."""
+    return cupy_module().cuda.get_current_stream().ptr
 
 
 def build_info() -> dict:

@@ -76,11 +76,14 @@ def _space_task(payload, start, size, seed, loss, device):
 
 def distributed_gaussian_losses(client, mean, factor, targets, n_hypotheses, seed, loss, start, task_size, progress,
                                 device="cpu"):
-    from .gaussian_losses import canonical_block
+    from .gaussian_losses import canonical_block, gpu_blocks_per_product
 
     t, k = mean.shape
-    if task_size is None:  # whole canonical blocks of about _TASK_FLOPS each
+    if task_size is None:  # whole canonical blocks (the GPU's, on GPU workers) of about _TASK_FLOPS each
         block = canonical_block(k)
+        if device == "cuda":
+            itemsize = max(mean.dtype.itemsize, factor.dtype.itemsize)
+            block *= gpu_blocks_per_product(t, factor.shape[1], k, itemsize)
         per_hypothesis = 2.0 * t * factor.shape[1] * k
         task_size = max(block, int(_TASK_FLOPS / per_hypothesis) // block * block)
     payload = (to_host(mean), to_host(factor), to_host(targets))  # NumPy on the wire; workers move it to their GPU

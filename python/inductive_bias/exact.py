@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _validation
+from . import _backend, _validation
 from ._arrays import array_module, as_array, to_host
 from .bias import _UNITS, _unit, bias_from_losses
 from .gaussian_losses import sample_gaussian_losses
@@ -99,6 +99,14 @@ def inductive_bias(space: KernelSpace, X_train, Y_train, X_test, Y_test, error: 
         raise TypeError("X_test: must be on the same device as X_train")
     if X_test.shape[1] != X_train.shape[1]:
         raise ValueError(f"X_test: expected {X_train.shape[1]} features, got {X_test.shape[1]}")
+    _backend.same_device("X_test", X_test, X_train, "X_train")
+    with _backend.on_device(X_train):
+        return _inductive_bias(space, X_train, Y_train, X_test, Y_test, error, method, unit, n_hypotheses, seed,
+                               n_boot, client, task_size, xp)
+
+
+def _inductive_bias(space, X_train, Y_train, X_test, Y_test, error, method, unit, n_hypotheses, seed, n_boot, client,
+                    task_size, xp):
     targets_train, targets_test = training_and_test_targets(Y_train, Y_test, X_train.shape[0], X_test.shape[0], xp)
 
     timings = {}

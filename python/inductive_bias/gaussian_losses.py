@@ -33,6 +33,13 @@ def canonical_block(k: int) -> int:
     return 1 << max(0, (1024 // k).bit_length() - 1) if k <= 1024 else 1
 
 
+def gpu_blocks_per_product(t: int, r: int, k: int, itemsize: int) -> int:
+    """CPU canonical blocks per GPU product: up to 16 (products of up to ~16k rows keep cuBLAS near its
+    peak), no more than the default work buffers hold. Depends on the shape only, never on the range."""
+    per_block = canonical_block(k) * max(1, 2 * k * (r + t) * itemsize)
+    return max(1, min(16, DEFAULT_MEMORY_BYTES // per_block))
+
+
 def default_batch_size(n_hypotheses: int, t: int, r: int, k: int, itemsize: int,
                        memory_bytes: int = DEFAULT_MEMORY_BYTES) -> int:
     """Hypotheses per batch so that the work buffers (Z and the products, twice) fit `memory_bytes`."""
@@ -71,6 +78,7 @@ def sample_gaussian_losses(mean, factor, targets, n_hypotheses: int, seed: int =
     for name, array in (("factor", factor), ("targets", targets)):
         if array_module(array) is not xp:
             raise TypeError(f"{name}: must be on the same device as mean ({xp.__name__} array expected)")
+        _backend.same_device(name, array, mean, "mean")
 
     if mean.ndim != 2:
         raise ValueError(f"mean: expected shape [t, k], got {mean.shape}")
@@ -98,62 +106,64 @@ def sample_gaussian_losses(mean, factor, targets, n_hypotheses: int, seed: int =
     else:
         batch_size = _validation.integer("batch_size", batch_size, 1)
 
-    labels, one_hot = _labels_and_targets(targets, t, k, xp)
-    if loss == "mse":
-        offset = xp.ascontiguousarray((mean.astype(np.float64) - one_hot).T)
-    else:
-        offset = xp.ascontiguousarray(mean.astype(np.float64).T)
+    with _backend.on_device(mean):
+        labels, one_hot = _labels_and_targets(targets, t, k, xp)
+        if loss == "mse":
+            offset = xp.ascontiguousarray((mean.astype(np.float64) - one_hot).T)
+        else:
+            offset = xp.ascontiguousarray(mean.astype(np.float64).T)
 
-    factor_t = factor.astype(dtype, copy=False).T
-    # Products are taken block by block over canonical blocks of hypotheses aligned on absolute
-    # indices, so BLAS sees the same shapes and data for a hypothesis however the range is split
-    # (batches, `start`, workers): losses are bitwise reproducible. Partial edge blocks are computed
-    # whole and trimmed.
-    block = canonical_block(k)
-    first_index = (start // block) * block
-    end_index = start + n_hypotheses
-    span = -(-(end_index - first_index) // block) * block if n_hypotheses else 0
-    batch_size = max(block, batch_size // block * block)
-    batch_size = min(batch_size, max(span, block))
-    batches = [(first, min(batch_size, span - first)) for first in range(0, span, batch_size)]
-    computed = xp.empty(span, dtype=dtype)
-    # Two sets of buffers: batch i's product runs while batch i+1 is drawn and batch i-1 reduced
-    # (on the CPU in a second thread, see _pipeline).
-    z = [xp.empty((batch_size * k, r), dtype=dtype) for _ in range(2)]
-    products = [xp.empty((batch_size * k, t), dtype=dtype) for _ in range(2)]
-    kernels = _CudaKernels(dtype) if xp is not np else _CpuKernels()
+        factor_t = factor.astype(dtype, copy=False).T
+        # Products are taken block by block over canonical blocks of hypotheses aligned on absolute
+        # indices, so BLAS sees the same shapes and data for a hypothesis however the range is split
+        # (batches, `start`, workers): losses are bitwise reproducible. Partial edge blocks are computed
+        # whole and trimmed. On the GPU a block is a fixed group of CPU blocks (one cuBLAS call each:
+        # few, large products), its size set by the problem's shape alone.
+        block = canonical_block(k) * (1 if xp is np else gpu_blocks_per_product(t, r, k, dtype.itemsize))
+        first_index = (start // block) * block
+        end_index = start + n_hypotheses
+        span = -(-(end_index - first_index) // block) * block if n_hypotheses else 0
+        batch_size = max(block, batch_size // block * block)
+        batch_size = min(batch_size, max(span, block))
+        batches = [(first, min(batch_size, span - first)) for first in range(0, span, batch_size)]
+        computed = xp.empty(span, dtype=dtype)
+        # Two sets of buffers: batch i's product runs while batch i+1 is drawn and batch i-1 reduced
+        # (on the CPU in a second thread, see _pipeline).
+        z = [xp.empty((batch_size * k, r), dtype=dtype) for _ in range(2)]
+        products = [xp.empty((batch_size * k, t), dtype=dtype) for _ in range(2)]
+        kernels = _CudaKernels(dtype) if xp is not np else _CpuKernels()
 
-    def draw(i):
-        first, size = batches[i]
-        kernels.fill_normal(z[i % 2][: size * k], size, k * r, seed, first_index + first)
+        def draw(i):
+            first, size = batches[i]
+            kernels.fill_normal(z[i % 2][: size * k], size, k * r, seed, first_index + first)
 
-    def multiply(i):
-        size = batches[i][1]
-        for row in range(0, size * k, block * k):
-            xp.matmul(z[i % 2][row : row + block * k], factor_t, out=products[i % 2][row : row + block * k])
+        def multiply(i):
+            size = batches[i][1]
+            for row in range(0, size * k, block * k):
+                xp.matmul(z[i % 2][row : row + block * k], factor_t, out=products[i % 2][row : row + block * k])
 
-    def reduce(i):
-        first, size = batches[i]
-        kernels.losses(loss, products[i % 2][: size * k], offset, labels, computed[first : first + size], k, t)
+        def reduce(i):
+            first, size = batches[i]
+            kernels.losses(loss, products[i % 2][: size * k], offset, labels, computed[first : first + size], k, t)
 
-    n_batches = len(batches)
+        n_batches = len(batches)
 
-    def requested(i):  # hypotheses of batch i inside [start, start + n_hypotheses)
-        low, high = first_index + batches[i][0], first_index + batches[i][0] + batches[i][1]
-        return max(0, min(high, end_index) - max(low, start))
+        def requested(i):  # hypotheses of batch i inside [start, start + n_hypotheses)
+            low, high = first_index + batches[i][0], first_index + batches[i][0] + batches[i][1]
+            return max(0, min(high, end_index) - max(low, start))
 
-    with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
-        def side(i):  # runs beside multiply(i): reduce batch i-1, draw batch i+1
-            if i > 0:
-                reduce(i - 1)
-                bar.update(requested(i - 1))
-            if i + 1 < n_batches:
-                draw(i + 1)
+        with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
+            def side(i):  # runs beside multiply(i): reduce batch i-1, draw batch i+1
+                if i > 0:
+                    reduce(i - 1)
+                    bar.update(requested(i - 1))
+                if i + 1 < n_batches:
+                    draw(i + 1)
 
-        if n_batches:
-            draw(0)
-        (run_overlapped if xp is np else run_serial)(n_batches, multiply, side)
-    losses = computed[start - first_index : start - first_index + n_hypotheses]
+            if n_batches:
+                draw(0)
+            (run_overlapped if xp is np else run_serial)(n_batches, multiply, side)
+        losses = computed[start - first_index : start - first_index + n_hypotheses]
     return restore(losses)
 
 
@@ -193,10 +203,8 @@ class _CudaKernels:
 
     def __init__(self, dtype):
         _backend.require_cuda("sample_gaussian_losses on CuPy arrays")
-        import cupy
-
         self.dtype = np.dtype(dtype).name
-        self.stream = cupy.cuda.get_current_stream().ptr
+        self.stream = _backend.current_stream()
 
     def fill_normal(self, out, n_streams, n, seed, first_stream):
         _backend._native_cuda.fill_normal(out.data.ptr, self.dtype, n_streams, n, seed, first_stream, 0, self.stream)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _backend, _validation
-from ._arrays import array_module, to_host
+from ._arrays import array_module, cholesky, to_host
 from ._backend import _native
 from .gchi2 import GeneralizedChi2
 
@@ -94,18 +94,18 @@ def median_distance(X) -> float:
 def kernel_matrix(space: KernelSpace, A, B, params: dict | None = None):
     """``k(A_i, B_j)`` as a float64 matrix of A's array type; ``params`` from ``space.resolved``."""
     xp = array_module(A)
-    params = space.resolved(A) if params is None else params
-    A, B = A.astype(np.float64), B.astype(np.float64)
-    out = xp.ascontiguousarray(A @ B.T)
-    norms_a, norms_b = (A * A).sum(axis=1), (B * B).sum(axis=1)
-    if xp is np:
-        _native.kernel_tile(_KINDS[space.kernel], params, out, norms_a, norms_b, out, _backend.get_num_threads())
-    else:
-        import cupy
-
-        _backend._native_cuda.kernel_tile(_KINDS[space.kernel], params, out.data.ptr, norms_a.data.ptr,
-                                          norms_b.data.ptr, A.shape[0], B.shape[0], out.data.ptr,
-                                          cupy.cuda.get_current_stream().ptr)
+    _backend.same_device("B", B, A, "A")
+    with _backend.on_device(A):
+        params = space.resolved(A) if params is None else params
+        A, B = A.astype(np.float64), B.astype(np.float64)
+        out = xp.ascontiguousarray(A @ B.T)
+        norms_a, norms_b = (A * A).sum(axis=1), (B * B).sum(axis=1)
+        if xp is np:
+            _native.kernel_tile(_KINDS[space.kernel], params, out, norms_a, norms_b, out, _backend.get_num_threads())
+        else:
+            _backend._native_cuda.kernel_tile(_KINDS[space.kernel], params, out.data.ptr, norms_a.data.ptr,
+                                              norms_b.data.ptr, A.shape[0], B.shape[0], out.data.ptr,
+                                              _backend.current_stream())
     return out
 
 
@@ -143,6 +143,13 @@ def posterior(space: KernelSpace, X_train, Y_train, X_test) -> Posterior:
     """Condition the GP on (X_train, Y_train [n, k]) and evaluate it on X_test: Cholesky of K with the
     smallest jitter that succeeds (0, then 1e-12 .. 1e-1 times mean diag K), triangular solves (no
     inverse), and the eigendecomposition of the posterior covariance."""
+    for name, array in (("Y_train", Y_train), ("X_test", X_test)):
+        _backend.same_device(name, array, X_train, "X_train")
+    with _backend.on_device(X_train):
+        return _posterior(space, X_train, Y_train, X_test)
+
+
+def _posterior(space, X_train, Y_train, X_test):
     xp = array_module(X_train)
     params = space.resolved(X_train)
     K = kernel_matrix(space, X_train, X_train, params)
@@ -151,11 +158,8 @@ def posterior(space: KernelSpace, X_train, Y_train, X_test) -> Posterior:
     scale = float(xp.diag(K).mean())
     identity = xp.eye(K.shape[0])
     for jitter in _JITTERS:
-        try:
-            L = xp.linalg.cholesky(K + (jitter * scale) * identity if jitter else K)
-        except np.linalg.LinAlgError:
-            continue
-        if bool(xp.isfinite(L).all()):  # CuPy signals failure with NaNs
+        L = cholesky(K + (jitter * scale) * identity if jitter else K)
+        if L is not None:
             break
     else:
         raise ValueError("X_train: the kernel matrix is not positive definite even with a jitter of 0.1 x its "

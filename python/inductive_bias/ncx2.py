@@ -42,18 +42,18 @@ class ScaledNCX2:
         xp = array_module(array)
         if xp is np and array.dtype.kind not in "fiu":
             raise TypeError(f"x: expected real numbers, got {array.dtype}")
-        values = xp.ascontiguousarray(array, dtype=np.float64)
-        if bool(xp.isnan(values).any()):
-            raise ValueError("x: contains NaN")
-        out = xp.empty_like(values)
-        if xp is np:
-            _native.ncx2_function(function, values, out, self.df, self.nc, self.scale, _backend.get_num_threads())
-        else:
+        if xp is not np:
             _backend.require_cuda(f"ScaledNCX2.{function} on CuPy arrays")
-            import cupy
-
-            _backend._native_cuda.ncx2_function(function, values.data.ptr, out.data.ptr, values.size, self.df,
-                                                self.nc, self.scale, cupy.cuda.get_current_stream().ptr)
+        with _backend.on_device(array):
+            values = xp.ascontiguousarray(array, dtype=np.float64)
+            if bool(xp.isnan(values).any()):
+                raise ValueError("x: contains NaN")
+            out = xp.empty_like(values)
+            if xp is np:
+                _native.ncx2_function(function, values, out, self.df, self.nc, self.scale, _backend.get_num_threads())
+            else:
+                _backend._native_cuda.ncx2_function(function, values.data.ptr, out.data.ptr, values.size, self.df,
+                                                    self.nc, self.scale, _backend.current_stream())
         if bool(xp.isnan(out).any()):
             raise ValueError(f"x: {function} needs more than 1e8 series terms at some points (nc / 2 or "
                              f"sqrt(nc x / (4 scale)) beyond 1e8: extreme upper tails); not supported")
@@ -117,7 +117,12 @@ class ScaledNCX2:
         """
         if method not in ("mle", "moments"):
             raise ValueError(f"method: expected 'mle' or 'moments', got {method!r}")
-        samples = _as_samples(losses)
+        array, _ = as_array("losses", losses)
+        with _backend.on_device(array):
+            return cls._fit_samples(_as_samples(array), method, n_boot, seed, max_iterations)
+
+    @classmethod
+    def _fit_samples(cls, samples, method, n_boot, seed, max_iterations) -> "Ncx2Fit":
         n_boot = _validation.integer("n_boot", n_boot)
         seed = _validation.seed(seed)
         max_iterations = _validation.integer("max_iterations", max_iterations, 1)
@@ -177,7 +182,8 @@ class Ncx2Fit:
     def ks_statistic(self) -> float:
         """Kolmogorov-Smirnov distance between the samples and the fit (computed on first use: it
         costs a log-CDF per sample)."""
-        return ks_statistic(self.samples, self.distribution)
+        with _backend.on_device(self.samples):
+            return ks_statistic(self.samples, self.distribution)
 
     def replicates(self) -> list[ScaledNCX2]:
         if self.bootstrap is None:
@@ -298,8 +304,10 @@ def _likelihood(samples, params, replicates, seed) -> np.ndarray:
     replicates = np.ascontiguousarray(replicates, dtype=np.int64)
     if array_module(samples) is np:
         return _native.ncx2_likelihood(samples, params, replicates, seed, _backend.get_num_threads())
-    return _backend._native_cuda.ncx2_likelihood(samples.data.ptr, samples.size, params, replicates, seed,
-                                                 _current_stream())
+    with samples.device:
+        workspace = _cuda_workspace(samples.size, len(params))
+        return _backend._native_cuda.ncx2_likelihood(samples.data.ptr, samples.size, params, replicates, seed,
+                                                     workspace.data.ptr, workspace.nbytes, _backend.current_stream())
 
 
 def _fit(samples, starts, replicates, seed, fix_nc_zero, max_iterations):
@@ -308,11 +316,15 @@ def _fit(samples, starts, replicates, seed, fix_nc_zero, max_iterations):
     if array_module(samples) is np:
         return _native.ncx2_fit(samples, starts, replicates, seed, fix_nc_zero, max_iterations, _RELATIVE_TOLERANCE,
                                 _backend.get_num_threads())
-    return _backend._native_cuda.ncx2_fit(samples.data.ptr, samples.size, starts, replicates, seed, fix_nc_zero,
-                                          max_iterations, _RELATIVE_TOLERANCE, _current_stream())
+    with samples.device:
+        workspace = _cuda_workspace(samples.size, len(starts))
+        return _backend._native_cuda.ncx2_fit(samples.data.ptr, samples.size, starts, replicates, seed, fix_nc_zero,
+                                              max_iterations, _RELATIVE_TOLERANCE, workspace.data.ptr,
+                                              workspace.nbytes, _backend.current_stream())
 
 
-def _current_stream() -> int:
+def _cuda_workspace(n: int, count: int):
+    """Scratch memory of the CUDA likelihood pass, from CuPy's pool (no cudaMalloc, no device sync)."""
     import cupy
 
-    return cupy.cuda.get_current_stream().ptr
+    return cupy.empty(_backend._native_cuda.ncx2_workspace_bytes(n, count), dtype=cupy.uint8)

@@ -12,18 +12,22 @@ point of *another* class (pairs with equal labels are skipped).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import _backend, _validation
 from ._arrays import array_module, as_array
 from ._backend import _native
-from ._pipeline import run_overlapped, run_serial
+from ._pipeline import run_overlapped
 from ._progress import progress_bar
 
 __all__ = ["nearest_neighbors"]
 
-QUERY_BLOCK = 2048  # tiles of QUERY_BLOCK x POINT_BLOCK inner products (POINT_BLOCK^2 when symmetric)
+QUERY_BLOCK = 2048  # CPU tiles of QUERY_BLOCK x POINT_BLOCK inner products (POINT_BLOCK^2 when symmetric)
 POINT_BLOCK = 4096
+GPU_QUERY_BLOCK = 8192  # GPU tiles: 512 MiB in float32, each query row a warp's work in the selection
+GPU_POINT_BLOCK = 16384
 
 
 def _points(name: str, X):
@@ -61,19 +65,22 @@ def nearest_neighbors(X, k: int = 5, queries=None, labels=None, progress: bool =
             raise TypeError("queries: must be on the same device as X")
         if Q.shape[1] != X.shape[1]:
             raise ValueError(f"queries: expected {X.shape[1]} features, got {Q.shape[1]}")
-    point_labels = query_labels = None
-    if labels is not None:
-        if not self_search:
-            raise ValueError("labels: only for a search of X against itself (queries=None)")
-        point_labels, _ = as_array("labels", labels)
-        if point_labels.shape != (n,) or point_labels.dtype.kind not in "iu":
-            raise ValueError(f"labels: expected {n} integer labels, got shape {point_labels.shape}, {point_labels.dtype}")
-        point_labels = xp.ascontiguousarray(xp.asarray(point_labels), dtype=np.int64)
-        query_labels = point_labels
+        _backend.same_device("queries", Q, X, "X")
     available = n - (1 if self_search else 0)
     if k > available:
         raise ValueError(f"k: {k} neighbours asked for but X has only {available} other points")
-    distances, indices = _search(X, Q, k, self_search, query_labels, point_labels, xp, progress)
+    with _backend.on_device(X):
+        point_labels = query_labels = None
+        if labels is not None:
+            if not self_search:
+                raise ValueError("labels: only for a search of X against itself (queries=None)")
+            point_labels, _ = as_array("labels", labels)
+            if point_labels.shape != (n,) or point_labels.dtype.kind not in "iu":
+                raise ValueError(f"labels: expected {n} integer labels, got shape {point_labels.shape}, "
+                                 f"{point_labels.dtype}")
+            point_labels = xp.ascontiguousarray(xp.asarray(point_labels), dtype=np.int64)
+            query_labels = point_labels
+        distances, indices = _search(X, Q, k, self_search, query_labels, point_labels, xp, progress)
     return restore(distances), restore(indices)
 
 
@@ -82,12 +89,13 @@ def _search(X, Q, k, exclude_self, query_labels, point_labels, xp, progress):
     dtype = np.float32 if X.dtype == np.float32 else np.float64
     Xw = xp.ascontiguousarray(X, dtype=dtype)
     center = Xw.mean(axis=0, dtype=np.float64)
-    Xc = (Xw - center).astype(dtype)
+    centered, squared_norms = _gpu_centering() if cuda else (_centered, _squared_norms)
+    Xc = centered(Xw, center)
     symmetric = Q is X
     Qw = Xw if symmetric else xp.ascontiguousarray(Q, dtype=dtype)
-    Qc = Xc if symmetric else (Qw - center).astype(dtype)
-    x_norms = (Xc.astype(np.float64) ** 2).sum(axis=1)
-    q_norms = x_norms if symmetric else (Qc.astype(np.float64) ** 2).sum(axis=1)
+    Qc = Xc if symmetric else centered(Qw, center)
+    x_norms = squared_norms(Xc)
+    q_norms = x_norms if symmetric else squared_norms(Qc)
     n, q = X.shape[0], Q.shape[0]
     select = min(k + max(4, k // 2), n - (1 if exclude_self else 0))  # candidates kept for the exact pass
     heap_dist = xp.full((q, select), np.inf)
@@ -95,25 +103,25 @@ def _search(X, Q, k, exclude_self, query_labels, point_labels, xp, progress):
     topk = _CudaTopk(dtype) if cuda else _CpuTopk()
     # Tiles (query block, point block). Against itself on the CPU, the product is symmetric: only
     # blocks b >= a are multiplied, and each off-diagonal tile also serves the transposed pair.
-    if symmetric and not cuda:
+    # On the GPU the tiles are larger (fewer, larger products keep cuBLAS at its peak) and every
+    # step is queued on one stream, so one tile buffer serves them all.
+    if cuda:
+        tiles = [(a, b) for a in _even_blocks(q, GPU_QUERY_BLOCK) for b in _blocks(n, GPU_POINT_BLOCK)]
+    elif symmetric:
         blocks = _blocks(n, POINT_BLOCK)
         tiles = [(a, b) for i, a in enumerate(blocks) for b in blocks[i:]]
     else:
         tiles = [(a, b) for a in _blocks(q, QUERY_BLOCK) for b in _blocks(n, POINT_BLOCK)]
     largest = max((a[1] - a[0]) * (b[1] - b[0]) for a, b in tiles) if tiles else 0
-    buffers = [xp.empty(largest, dtype=dtype) for _ in range(2)]
+    buffers = [xp.empty(largest, dtype=dtype) for _ in range(1 if cuda else 2)]
 
     def tile_view(i):
         (a0, a1), (b0, b1) = tiles[i]
-        shape = (b1 - b0, a1 - a0) if cuda else (a1 - a0, b1 - b0)  # CUDA: [points, queries]
-        return buffers[i % 2][: shape[0] * shape[1]].reshape(shape)
+        return buffers[i % len(buffers)][: (a1 - a0) * (b1 - b0)].reshape(a1 - a0, b1 - b0)
 
     def product(i):
         (a0, a1), (b0, b1) = tiles[i]
-        if cuda:  # transposed tile: adjacent threads (queries) read adjacent memory
-            xp.matmul(Xc[b0:b1], Qc[a0:a1].T, out=tile_view(i))
-        else:
-            xp.matmul(Qc[a0:a1], Xc[b0:b1].T, out=tile_view(i))
+        xp.matmul(Qc[a0:a1], Xc[b0:b1].T, out=tile_view(i))
 
     def offer(tile, transposed, rows, points):
         (r0, r1), (p0, p1) = rows, points
@@ -122,17 +130,23 @@ def _search(X, Q, k, exclude_self, query_labels, point_labels, xp, progress):
              None if point_labels is None else point_labels[p0:p1], heap_dist[r0:r1], heap_index[r0:r1])
 
     with progress_bar(len(tiles), "distance tiles", progress, unit="tile") as bar:
-        def side(i):  # runs beside product(i): the selection over tile i-1
-            if i == 0:
-                return
-            a, b = tiles[i - 1]
-            tile = tile_view(i - 1)
-            offer(tile, cuda, a, b)
-            if symmetric and not cuda and a != b:
-                offer(tile, True, b, a)
-            bar.update(1)
+        if cuda:
+            for i, (a, b) in enumerate(tiles):
+                product(i)
+                offer(tile_view(i), False, a, b)
+                bar.update(1)
+        else:
+            def side(i):  # runs beside product(i): the selection over tile i-1
+                if i == 0:
+                    return
+                a, b = tiles[i - 1]
+                tile = tile_view(i - 1)
+                offer(tile, False, a, b)
+                if symmetric and a != b:
+                    offer(tile, True, b, a)
+                bar.update(1)
 
-        (run_serial if cuda else run_overlapped)(len(tiles), product, side)
+            run_overlapped(len(tiles), product, side)
 
     exact = xp.empty(heap_index.shape)
     topk.exact(Xw, Qw, heap_index, exact)
@@ -140,8 +154,35 @@ def _search(X, Q, k, exclude_self, query_labels, point_labels, xp, progress):
     return xp.sqrt(xp.take_along_axis(exact, order, axis=1)), xp.take_along_axis(heap_index, order, axis=1)
 
 
+def _centered(X, center):
+    """X - center computed in float64, rounded to X's precision."""
+    return (X - center).astype(X.dtype)
+
+
+def _squared_norms(X):
+    """Row norms squared, accumulated in float64."""
+    return (X.astype(np.float64) ** 2).sum(axis=1)
+
+
+@functools.lru_cache(maxsize=None)
+def _gpu_centering():
+    """The GPU's `_centered` and `_squared_norms`: the same float64 arithmetic as one fused pass each,
+    without float64 copies of the data (at 10^6 x 784 those cost more than the selection)."""
+    import cupy
+
+    centered = cupy.ElementwiseKernel("T x, float64 c", "T y", "y = (T)((double)x - c)", "ib_centered")
+    norms = cupy.ReductionKernel("T x", "float64 y", "(double)x * (double)x", "a + b", "y = a", "0",
+                                 "ib_squared_norms")
+    return centered, lambda X: norms(X, axis=1)
+
+
 def _blocks(n: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def _even_blocks(n: int, size: int) -> list[tuple[int, int]]:
+    """Blocks of at most `size`, as equal as possible (no small last block to run the GPU half empty)."""
+    return _blocks(n, -(-n // -(-n // size))) if n else []
 
 
 class _CpuTopk:
@@ -160,10 +201,8 @@ class _CpuTopk:
 class _CudaTopk:
     def __init__(self, dtype):
         _backend.require_cuda("nearest_neighbors on CuPy arrays")
-        import cupy
-
         self.dtype = np.dtype(dtype).name
-        self.stream = cupy.cuda.get_current_stream().ptr
+        self.stream = _backend.current_stream()
 
     def __call__(self, tile, transposed, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels,
                  heap_dist, heap_index):

@@ -16,8 +16,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import _validation, random
-from ._arrays import array_module, as_array, to_host
+from . import _backend, _validation, random
+from ._arrays import array_module, as_array, cholesky, to_host
 from ._progress import progress_bar
 from .exact import training_and_test_targets
 from .gaussian_losses import LOSSES, _CpuKernels, _CudaKernels, sample_gaussian_losses
@@ -57,34 +57,34 @@ class RandomFeatureSpace:
     def draw(self, index: int, seed: int, inputs: int, outputs: int, device: str = "cpu") -> list:
         """The standard normals of hypothesis ``index``: one array per layer ([fan_in + 1, fan_out],
         last row the bias), from Philox substream ``index`` (bitwise the same on CPU and GPU)."""
+        return [layer[0] for layer in self.draw_batch(index, 1, seed, inputs, outputs, device)]
+
+    def draw_batch(self, first: int, count: int, seed: int, inputs: int, outputs: int, device: str = "cpu") -> list:
+        """The draws of hypotheses ``first .. first + count - 1`` from one Philox fill: one array
+        per layer, [count, fan_in + 1, fan_out]."""
         sizes = [inputs] + [self.width] * self.depth + [outputs]
-        total = self.parameter_count(inputs, outputs)
-        z = random.normal(total, seed=seed, stream=index, device=device)
+        z = random._normal_streams(count, self.parameter_count(inputs, outputs), seed, first, device)
         layers, start = [], 0
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-            count = (fan_in + 1) * fan_out
-            layers.append(z[start : start + count].reshape(fan_in + 1, fan_out))
-            start += count
+            size = (fan_in + 1) * fan_out
+            layers.append(z[:, start : start + size].reshape(count, fan_in + 1, fan_out))
+            start += size
         return layers
 
     def features(self, X, layers, out=None):
         """Hidden representation with the output layer's scaling folded in: [n, width + 1], so that
         the network's output is features @ z_out for the standard normal output draws z_out.
-        Written into ``out`` when given (no copies in the batched path)."""
+        ``layers`` from ``draw``, or from ``draw_batch`` for [count, n, width + 1] (batched products)."""
         xp = array_module(X)
-        if out is None:
-            out = xp.empty((X.shape[0], self.width + 1))
-        h, last = X, len(layers) - 2
-        for depth, z in enumerate(layers[:-1]):
-            weights = z[:-1] * math.sqrt(self.weight_var / (z.shape[0] - 1))
-            # NumPy writes the last hidden layer straight into the strided out; CuPy gets a copy.
-            h = np.matmul(h, weights, out=out[:, : self.width]) if depth == last and xp is np else h @ weights
-            h += z[-1] * math.sqrt(self.bias_var)
+        h = X
+        for z in layers[:-1]:
+            h = h @ (z[..., :-1, :] * math.sqrt(self.weight_var / (z.shape[-2] - 1)))
+            h += z[..., -1:, :] * math.sqrt(self.bias_var)
             xp.maximum(h, 0.0, out=h)
-        if xp is not np:
-            out[:, : self.width] = h
-        out[:, : self.width] *= math.sqrt(self.weight_var / self.width)
-        out[:, self.width] = math.sqrt(self.bias_var)
+        if out is None:
+            out = xp.empty(h.shape[:-1] + (self.width + 1,))
+        xp.multiply(h, math.sqrt(self.weight_var / self.width), out=out[..., : self.width])
+        out[..., self.width] = math.sqrt(self.bias_var)
         return out
 
 
@@ -130,6 +130,14 @@ def sample_losses(space, X_train, Y_train, X_test, Y_test, n_hypotheses: int, se
     if X_test.shape[1] != X_train.shape[1]:
         raise ValueError(f"X_test: expected {X_train.shape[1]} features, got {X_test.shape[1]}")
     start = _validation.integer("start", start, 0)
+    _backend.same_device("X_test", X_test, X_train, "X_train")
+    with _backend.on_device(X_train):
+        return _sample_losses(space, X_train, Y_train, X_test, Y_test, n_hypotheses, seed, loss, progress, batch_size,
+                              start, client, task_size, device, xp)
+
+
+def _sample_losses(space, X_train, Y_train, X_test, Y_test, n_hypotheses, seed, loss, progress, batch_size, start,
+                   client, task_size, device, xp):
     targets_train, targets_test = training_and_test_targets(Y_train, Y_test, X_train.shape[0], X_test.shape[0], xp)
     if client is not None and not isinstance(space, (KernelSpace, RandomFeatureSpace, CallableSpace)):
         raise TypeError(f"space: expected a KernelSpace, RandomFeatureSpace or CallableSpace, got {type(space).__name__}")
@@ -180,14 +188,11 @@ def _random_feature_losses(space, X_train, X_test, Y_train, Y_test, n_hypotheses
     with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
         for first in range(0, n_hypotheses, batch_size):
             size = min(batch_size, n_hypotheses - first)
-            draws = [space.draw(start + first + b, seed, d, k, device) for b in range(size)]
-            train = xp.empty((size, n, space.width + 1))                                # [B, n, width + 1]
-            test = xp.empty((size, X_test.shape[0], space.width + 1))                   # [B, t, width + 1]
-            for b, layers in enumerate(draws):
-                space.features(X_train, layers, out=train[b])
-                space.features(X_test, layers, out=test[b])
-            initial = xp.stack([layers[-1] for layers in draws])                        # [B, width + 1, k]
-            losses[first : first + size] = _reduce(_fit_output_layer(train, test, initial, Y_train), Y_test, loss)
+            layers = space.draw_batch(start + first, size, seed, d, k, device)
+            train = space.features(X_train, layers)                                     # [B, n, width + 1]
+            test = space.features(X_test, layers)                                       # [B, t, width + 1]
+            predictions = _fit_output_layer(train, test, layers[-1], Y_train)
+            losses[first : first + size] = _reduce(predictions, Y_test, loss)
             bar.update(size)
     return losses
 
@@ -198,15 +203,22 @@ def _fit_output_layer(train, test, initial, Y_train):
     least-squares solution nearest c0, c = c0 + (F^T F)^-1 F^T (Y - F c0). Batched over hypotheses."""
     residual = Y_train[None] - train @ initial                        # [B, n, k]
     n, p = train.shape[1], train.shape[2]
-    xp = array_module(train)
-    # A @ A.T per hypothesis (2-D): NumPy hands it to BLAS syrk, half the flops of a general product.
+    train_t = train.transpose(0, 2, 1)
     if p >= n:
-        gram = xp.stack([f @ f.T for f in train])                     # [B, n, n]
-        change = train.transpose(0, 2, 1) @ _solve_spd(gram, residual)
+        gram = _gram(train, train_t)                                   # [B, n, n]
+        change = train_t @ _solve_spd(gram, residual)
     else:
-        gram = xp.stack([f.T @ f for f in train])                     # [B, p, p]
-        change = _solve_spd(gram, train.transpose(0, 2, 1) @ residual)
+        gram = _gram(train_t, train)                                   # [B, p, p]
+        change = _solve_spd(gram, train_t @ residual)
     return test @ (initial + change)
+
+
+def _gram(a, a_t):
+    """a @ a_t per hypothesis. NumPy: one 2-D product each, which it hands to BLAS syrk (half the
+    flops); CuPy: one batched product."""
+    if array_module(a) is np:
+        return np.stack([x @ y for x, y in zip(a, a_t)])
+    return a @ a_t
 
 
 def _solve_spd(gram, rhs):
@@ -217,11 +229,8 @@ def _solve_spd(gram, rhs):
     scale = xp.trace(gram, axis1=1, axis2=2)[:, None, None] / gram.shape[1]
     identity = xp.eye(gram.shape[1])
     for jitter in (0.0,) + tuple(10.0**e for e in range(-12, -1)):
-        try:
-            factor = xp.linalg.cholesky(gram + jitter * scale * identity if jitter else gram)
-        except np.linalg.LinAlgError:
-            continue
-        if bool(xp.isfinite(factor).all()):  # CuPy signals failure with NaNs
+        factor = cholesky(gram + jitter * scale * identity if jitter else gram)
+        if factor is not None:
             return _cholesky_solve(factor, rhs, xp)
     raise ValueError("X_train: the training features are degenerate even with jitter (duplicate inputs with "
                      "different targets?)")
@@ -231,12 +240,12 @@ def _cholesky_solve(factor, rhs, xp):
     if xp is np:
         from scipy.linalg import cho_solve
 
-        options = {"check_finite": False}  # the factor was just checked finite
-    else:
-        from cupyx.scipy.linalg import cho_solve
+        # The factor was just checked finite.
+        return np.stack([cho_solve((f, True), b, check_finite=False) for f, b in zip(factor, rhs)])
+    from cupyx.scipy.linalg import solve_triangular
 
-        options = {}
-    return xp.stack([cho_solve((factor[b], True), rhs[b], **options) for b in range(factor.shape[0])])
+    # Batched triangular solves, L y = rhs then L^T x = y, over all hypotheses at once.
+    return solve_triangular(factor, solve_triangular(factor, rhs, lower=True), trans="T", lower=True)
 
 
 def _callable_losses(space, Y_test, n_hypotheses, seed, loss, progress, start=0):
