@@ -18,7 +18,9 @@ def test_build_info_reports_what_was_compiled():
 
 @pytest.mark.skipif(os.environ.get("IB_EXPECT_CUDA") != "1", reason="only where CI built with IB_CUDA=ON")
 def test_cuda_extension_was_built():
-    assert ib.build_info()["cuda"] is True
+    info = ib.build_info()
+    assert info["cuda"] is True
+    assert info["cuda_architectures"] == "80-real,90-real,90-virtual"  # the default: Ampere, Hopper, PTX
 
 
 def test_cuda_available_is_a_bool_and_consistent():

@@ -132,3 +132,9 @@ def test_gpu_tiles_queries_and_labels(monkeypatch):
     want_l, _ = ib.nearest_neighbors(X, 2, labels=y)
     np.testing.assert_allclose(got_l.get(), want_l, rtol=1e-12)
     assert np.all(y[got_li.get()] != y[:, None])
+
+
+def test_gpu_query_blocks_are_balanced():
+    assert neighbors._even_blocks(10_000, 8192) == [(0, 5000), (5000, 10_000)]
+    assert [b - a for a, b in neighbors._even_blocks(10, 4)] == [3, 3, 4]
+    assert neighbors._even_blocks(5, 37) == [(0, 5)] and neighbors._even_blocks(0, 4) == []

@@ -152,3 +152,18 @@ def test_random_features_on_gpu_match_cpu(small_digits):
     gpu = ib.sample_losses(space, cupy.asarray(X_train), y_train, cupy.asarray(X_test), y_test, 6, seed=5,
                            progress=False)
     np.testing.assert_allclose(cupy.asnumpy(gpu), cpu, rtol=1e-8)
+
+
+def test_draws_validate_their_arguments():
+    space = ib.RandomFeatureSpace(5, depth=2)
+    one = space.draw(3, seed=1, inputs=4, outputs=2)
+    batch = space.draw_batch(2, 3, seed=1, inputs=4, outputs=2)
+    assert [z.shape for z in one] == [(5, 5), (6, 5), (6, 2)]
+    for single, stacked in zip(one, batch):
+        np.testing.assert_array_equal(single, stacked[1])  # hypothesis 3 is row 1 of the batch from 2
+    with pytest.raises(ValueError, match="device"):
+        space.draw(0, seed=1, inputs=4, outputs=2, device="gpu")
+    with pytest.raises(ValueError, match="index"):
+        space.draw(-1, seed=1, inputs=4, outputs=2)
+    with pytest.raises(ValueError, match="count"):
+        space.draw_batch(2**64 - 2, 3, seed=1, inputs=4, outputs=2)

@@ -54,9 +54,14 @@ void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Param
     const Ncx2Params p = params[r];
     const auto replicate = static_cast<std::uint64_t>(replicates[r]);
     LikelihoodSums local;
-    for (std::int64_t i = begin; i < end; ++i) {
-      const double weight = bootstrap_weight(seed, replicate, static_cast<std::uint64_t>(i));
-      if (weight != 0.0) accumulate(local, ncx2_likelihood_terms(samples[i], p.df, p.nc, p.scale), weight);
+    for (std::int64_t group = begin / 4; group * 4 < end; ++group) {  // kChunk is a multiple of 4
+      double weights[4];
+      bootstrap_weights4(seed, replicate, static_cast<std::uint64_t>(group), weights);
+      for (int lane = 0; lane < 4 && group * 4 + lane < end; ++lane) {
+        const std::int64_t i = group * 4 + lane;
+        if (weights[lane] == 0.0) continue;
+        accumulate(local, ncx2_likelihood_terms(samples[i], p.df, p.nc, p.scale), weights[lane]);
+      }
     }
     partial[static_cast<std::size_t>(task)] = local;
   }

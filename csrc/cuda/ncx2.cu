@@ -37,8 +37,9 @@ __global__ void evaluate_kernel(int function, const double* x, std::int64_t n, d
 
 // partials: [rows, gridDim.x, kStats]. Four blocks per multiprocessor: 128 registers (148 uncapped),
 // at the cost of a 4-byte spill; the series in the likelihood terms need warps to hide their latency.
-__global__ void __launch_bounds__(kThreads, 4) likelihood_kernel(const double* samples, std::int64_t n, const Ncx2Params* params,
-                                  const long long* replicates, std::uint64_t seed, double* partials) {
+__global__ void __launch_bounds__(kThreads, 4)
+    likelihood_kernel(const double* samples, std::int64_t n, const Ncx2Params* params, const long long* replicates,
+                      std::uint64_t seed, double* partials) {
   __shared__ double partial[kStats][kThreads];
   const Ncx2Params p = params[blockIdx.y];
   const auto replicate = static_cast<std::uint64_t>(replicates[blockIdx.y]);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 
 # libgomp's threads spin for a while after each parallel region, taking the cores from the BLAS
@@ -73,12 +74,26 @@ def require_cuda(what: str) -> None:
 
 
 def on_device(array):
-    """The context in which native calls on `array` run: its GPU made current (so allocations,
-    the current stream and launches are that device's) for CuPy arrays, nothing otherwise."""
+    """The context in which work on `array` runs: its GPU made current (so allocations, the current
+    stream and launches are that device's) for CuPy arrays and other CUDA DLPack producers
+    (PyTorch, JAX), nothing otherwise."""
     cupy = cupy_module()
-    if cupy is not None and isinstance(array, cupy.ndarray):
-        return array.device
+    if cupy is not None:
+        if isinstance(array, cupy.ndarray):
+            return array.device
+        if hasattr(array, "__dlpack_device__") and int(array.__dlpack_device__()[0]) == 2:  # kDLCUDA
+            return cupy.cuda.Device(int(array.__dlpack_device__()[1]))
     return contextlib.nullcontext()
+
+
+def on_device_of_first_argument(function):
+    """Run `function(X, ...)` under `on_device(X)`."""
+    @functools.wraps(function)
+    def wrapper(X, *args, **kwargs):
+        with on_device(X):
+            return function(X, *args, **kwargs)
+
+    return wrapper
 
 
 def same_device(name: str, array, reference, reference_name: str) -> None:

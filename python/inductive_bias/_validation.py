@@ -7,6 +7,8 @@ import numbers
 
 import numpy as np
 
+from ._backend import on_device
+
 UINT64_LIMIT = 2**64
 
 
@@ -54,5 +56,6 @@ def device(value) -> str:
 
 
 def finite(name: str, array, xp) -> None:
-    if not bool(xp.isfinite(array).all()):
-        raise ValueError(f"{name}: contains NaN or infinity")
+    with on_device(array):  # checked on the array's own GPU
+        if not bool(xp.isfinite(array).all()):
+            raise ValueError(f"{name}: contains NaN or infinity")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _validation, difficulty
+from . import _backend, _validation, difficulty
 from ._arrays import array_module, as_array, to_host
 from .neighbors import _points, nearest_neighbors
 
@@ -35,12 +35,14 @@ def _labels(y, n: int, xp):
     return xp.ascontiguousarray(y.astype(np.int64)), classes
 
 
+@_backend.on_device_of_first_argument
 def data_radius(X) -> float:
     """The largest Euclidean norm of a data point (computed in float64)."""
     X, xp, _ = _points("X", X)
     return float(xp.sqrt((X.astype(np.float64) ** 2).sum(axis=1).max()))
 
 
+@_backend.on_device_of_first_argument
 def intrinsic_dimension(X, k: int = 5, method: str = "mle", n_samples: int | None = None, seed: int = 0) -> float:
     """Intrinsic dimension from exact nearest-neighbour distances T_1 <= ... <= T_k.
 
@@ -71,6 +73,7 @@ def intrinsic_dimension(X, k: int = 5, method: str = "mle", n_samples: int | Non
     return float((mu.size - 1) / mu.sum())
 
 
+@_backend.on_device_of_first_argument
 def class_separation(X, y, method: str = "exact", n_samples: int | None = None, seed: int = 0,
                      n_pairs: int = 1_000_000, n_extremes: int = 2000) -> float:
     """The smallest distance between points of different classes.
@@ -147,6 +150,7 @@ class TaskDifficulty:
     timings: dict = field(default_factory=dict)
 
 
+@_backend.on_device_of_first_argument
 def task_difficulty(X, y, error: float, k: int = 5, separation: str = "exact", m: float | None = None,
                     n_samples: int | None = None, seed: int = 0) -> TaskDifficulty:
     """Estimate n, m, R, delta from (X, y) and evaluate the classification bound at ``error``.

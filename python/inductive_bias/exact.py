@@ -99,7 +99,8 @@ def inductive_bias(space: KernelSpace, X_train, Y_train, X_test, Y_test, error: 
         raise TypeError("X_test: must be on the same device as X_train")
     if X_test.shape[1] != X_train.shape[1]:
         raise ValueError(f"X_test: expected {X_train.shape[1]} features, got {X_test.shape[1]}")
-    _backend.same_device("X_test", X_test, X_train, "X_train")
+    for name, array in (("X_test", X_test), ("Y_train", Y_train), ("Y_test", Y_test)):
+        _backend.same_device(name, array, X_train, "X_train")
     with _backend.on_device(X_train):
         return _inductive_bias(space, X_train, Y_train, X_test, Y_test, error, method, unit, n_hypotheses, seed,
                                n_boot, client, task_size, xp)

@@ -34,10 +34,11 @@ def canonical_block(k: int) -> int:
 
 
 def gpu_blocks_per_product(t: int, r: int, k: int, itemsize: int) -> int:
-    """CPU canonical blocks per GPU product: up to 16 (products of up to ~16k rows keep cuBLAS near its
-    peak), no more than the default work buffers hold. Depends on the shape only, never on the range."""
+    """CPU canonical blocks per GPU product: a power of two up to 16 (products of up to ~16k rows keep
+    cuBLAS near its peak; round counts of hypotheses fill whole products), no more than the default
+    work buffers hold. Depends on the shape only, never on the range."""
     per_block = canonical_block(k) * max(1, 2 * k * (r + t) * itemsize)
-    return max(1, min(16, DEFAULT_MEMORY_BYTES // per_block))
+    return 1 << (max(1, min(16, DEFAULT_MEMORY_BYTES // per_block)).bit_length() - 1)
 
 
 def default_batch_size(n_hypotheses: int, t: int, r: int, k: int, itemsize: int,
@@ -63,7 +64,8 @@ def sample_gaussian_losses(mean, factor, targets, n_hypotheses: int, seed: int =
         Hypotheses ``start .. start + n_hypotheses - 1`` are evaluated.
     loss : ``"mse"`` (mean squared error over the ``t * k`` entries) or ``"error"`` (0-1 error of
         the argmax over outputs against the label).
-    batch_size : hypotheses per batch (rounded to whole canonical blocks of ~1024/k hypotheses); by
+    batch_size : hypotheses per batch (rounded to whole canonical blocks of ~1024/k hypotheses, on
+        the GPU of up to 16 such blocks, which are computed whole even for fewer hypotheses); by
         default as many as fit 256 MiB of work buffers.
 
     Returns

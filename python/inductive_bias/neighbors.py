@@ -75,6 +75,7 @@ def nearest_neighbors(X, k: int = 5, queries=None, labels=None, progress: bool =
             if not self_search:
                 raise ValueError("labels: only for a search of X against itself (queries=None)")
             point_labels, _ = as_array("labels", labels)
+            _backend.same_device("labels", point_labels, X, "X")
             if point_labels.shape != (n,) or point_labels.dtype.kind not in "iu":
                 raise ValueError(f"labels: expected {n} integer labels, got shape {point_labels.shape}, "
                                  f"{point_labels.dtype}")
@@ -88,7 +89,7 @@ def _search(X, Q, k, exclude_self, query_labels, point_labels, xp, progress):
     cuda = xp is not np
     dtype = np.float32 if X.dtype == np.float32 else np.float64
     Xw = xp.ascontiguousarray(X, dtype=dtype)
-    center = Xw.mean(axis=0, dtype=np.float64)
+    center = _gpu_column_mean(Xw) if cuda else Xw.mean(axis=0, dtype=np.float64)
     centered, squared_norms = _gpu_centering() if cuda else (_centered, _squared_norms)
     Xc = centered(Xw, center)
     symmetric = Q is X
@@ -164,6 +165,17 @@ def _squared_norms(X):
     return (X.astype(np.float64) ** 2).sum(axis=1)
 
 
+def _gpu_column_mean(X, rows_per_part: int = 1024):
+    """Column means in float64 over parts of `rows_per_part` rows, then over the parts: CuPy reduces
+    a whole column of a tall array in one thread block, leaving most of the GPU idle."""
+    whole = X.shape[0] // rows_per_part * rows_per_part
+    total = X[whole:].sum(axis=0, dtype=np.float64)
+    if whole:
+        parts = X[:whole].reshape(-1, rows_per_part, X.shape[1]).sum(axis=1, dtype=np.float64)
+        total += parts.sum(axis=0)
+    return total / X.shape[0]
+
+
 @functools.lru_cache(maxsize=None)
 def _gpu_centering():
     """The GPU's `_centered` and `_squared_norms`: the same float64 arithmetic as one fused pass each,
@@ -181,8 +193,10 @@ def _blocks(n: int, size: int) -> list[tuple[int, int]]:
 
 
 def _even_blocks(n: int, size: int) -> list[tuple[int, int]]:
-    """Blocks of at most `size`, as equal as possible (no small last block to run the GPU half empty)."""
-    return _blocks(n, -(-n // -(-n // size))) if n else []
+    """The fewest blocks of at most `size`, their lengths differing by at most one (no small last
+    block to run the GPU half empty)."""
+    count = -(-n // size)
+    return [(n * i // count, n * (i + 1) // count) for i in range(count)]
 
 
 class _CpuTopk:

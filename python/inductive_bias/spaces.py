@@ -57,13 +57,20 @@ class RandomFeatureSpace:
     def draw(self, index: int, seed: int, inputs: int, outputs: int, device: str = "cpu") -> list:
         """The standard normals of hypothesis ``index``: one array per layer ([fan_in + 1, fan_out],
         last row the bias), from Philox substream ``index`` (bitwise the same on CPU and GPU)."""
+        index = _validation.integer("index", index, 0, _validation.UINT64_LIMIT)
         return [layer[0] for layer in self.draw_batch(index, 1, seed, inputs, outputs, device)]
 
     def draw_batch(self, first: int, count: int, seed: int, inputs: int, outputs: int, device: str = "cpu") -> list:
         """The draws of hypotheses ``first .. first + count - 1`` from one Philox fill: one array
         per layer, [count, fan_in + 1, fan_out]."""
+        count = _validation.integer("count", count, 1)
+        inputs, outputs = _validation.integer("inputs", inputs, 1), _validation.integer("outputs", outputs, 1)
+        total = self.parameter_count(inputs, outputs)
+        seed, first = _validation.seed(seed), _validation.integer("first", first, 0, _validation.UINT64_LIMIT)
+        if first + count > _validation.UINT64_LIMIT:
+            raise ValueError("count: first + count must not exceed 2^64 (hypothesis indices are 64-bit)")
         sizes = [inputs] + [self.width] * self.depth + [outputs]
-        z = random._normal_streams(count, self.parameter_count(inputs, outputs), seed, first, device)
+        z = random._normal_streams(count, total, seed, first, _validation.device(device))
         layers, start = [], 0
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             size = (fan_in + 1) * fan_out
@@ -130,7 +137,8 @@ def sample_losses(space, X_train, Y_train, X_test, Y_test, n_hypotheses: int, se
     if X_test.shape[1] != X_train.shape[1]:
         raise ValueError(f"X_test: expected {X_train.shape[1]} features, got {X_test.shape[1]}")
     start = _validation.integer("start", start, 0)
-    _backend.same_device("X_test", X_test, X_train, "X_train")
+    for name, array in (("X_test", X_test), ("Y_train", Y_train), ("Y_test", Y_test)):
+        _backend.same_device(name, array, X_train, "X_train")
     with _backend.on_device(X_train):
         return _sample_losses(space, X_train, Y_train, X_test, Y_test, n_hypotheses, seed, loss, progress, batch_size,
                               start, client, task_size, device, xp)

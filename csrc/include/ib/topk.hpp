@@ -1,8 +1,9 @@
-// Running selection of the k smallest squared distances per query, shared by the CPU and CUDA
-// kernels. A tile of inner products arrives from BLAS; each element becomes
-// |q|^2 + |x|^2 - 2 q.x (clamped at 0) and enters a bounded max-heap [k] kept per query.
-// Pairs are skipped when they are the same point (exclude_self) or share a label (labels given:
-// the search for the nearest point of another class).
+// Running selection of the k smallest squared distances per query. A tile of inner products
+// arrives from BLAS; each element becomes |q|^2 + |x|^2 - 2 q.x (clamped at 0) and enters a bounded
+// max-heap [k] kept per query. Pairs are skipped when they are the same point (exclude_self) or
+// share a label (labels given: the search for the nearest point of another class). The heap is
+// shared with the CUDA kernel; the row scan and the exact distance are the CPU's (the GPU spreads
+// both over a warp, csrc/cuda/neighbors.cu, so its exact distances differ in the last bits).
 #pragma once
 
 #include <cstdint>
