@@ -42,7 +42,7 @@ def test_chi2_distribution_option(losses):
 
 
 def test_sankaran_approximation_is_close_but_not_exact():
-    # METHODS.md A.3: the published fallback drops log(|z| sqrt(2 pi)) and is 5-9 % off.
+    # The published fallback (Sankaran's normal approximation) drops log(|z| sqrt(2 pi)) and is 5-9 % off.
     d = ib.ScaledNCX2(100, 50, 1.0)
     for error in (60.0, 40.0):
         exact = -d.logcdf(error) / math.log(2)
@@ -77,7 +77,7 @@ def test_accepts_sampled_losses_end_to_end():
     labels = rng.integers(0, 3, size=50)
     losses = ib.sample_gaussian_losses(mean, factor, labels, 4000, seed=1)
     # Where the samples are dense the fit and the empirical fraction agree (1 and 3.3 bits); in the
-    # far tail a scaled ncx2 cannot follow a generalized chi-squared (METHODS.md A.3).
+    # far tail a scaled ncx2 cannot follow a generalized chi-squared (docs/methods.md 1.2).
     for quantile in (0.5, 0.1):
         result = ib.bias_from_losses(losses, float(np.quantile(losses, quantile)), n_boot=20)
         assert result.value == pytest.approx(result.empirical_value, abs=0.1)

@@ -4,7 +4,7 @@ import pytest
 
 from inductive_bias import difficulty
 
-# Published parameter sets and values (METHODS.md B, from the paper's tables).
+# Published parameter sets and values (docs/methods.md 2, from the paper's tables).
 PUBLISHED = [
     ("MNIST", dict(n=60000, m=14, R=17.179045827183984, delta=2.3987084824335305, classes=10, error=1e-3), 1.485e16),
     ("CIFAR-10", dict(n=50000, m=27, R=54.9156786783691, delta=2.7506414616587023, classes=10, error=1e-2), 3.438e32),

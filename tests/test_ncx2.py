@@ -33,7 +33,7 @@ def test_golden_values(row):
 
 
 def test_methods_example_where_scipy_underflows():
-    # METHODS.md A.3: scipy's ncx2.logcdf gives -inf here.
+    # scipy's ncx2.logcdf gives -inf here.
     assert ib.ScaledNCX2(1000, 500, 1e-3).logcdf(0.1) == pytest.approx(-930.8512004892975, rel=1e-12)
 
 

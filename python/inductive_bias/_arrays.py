@@ -4,11 +4,15 @@ are viewed zero-copy and results go back to the caller's array type."""
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
 from ._backend import cupy_module
+
+# An array the library accepts: NumPy, CuPy, or another DLPack producer (PyTorch, JAX); results come
+# back in the caller's array type. No static type covers all of them.
+Array = Any
 
 _DLPACK_CPU, _DLPACK_CUDA = 1, 2
 

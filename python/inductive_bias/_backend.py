@@ -11,10 +11,10 @@ import os
 # passively costs one futex wake per region. Set before libgomp loads; a user's setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from . import _native  # noqa: E402
+from . import _native  # type: ignore[attr-defined]  # noqa: E402  (the compiled extension)
 
 try:  # built only where nvcc was found
-    from . import _native_cuda
+    from . import _native_cuda  # type: ignore[attr-defined]
 except ImportError:
     _native_cuda = None
 

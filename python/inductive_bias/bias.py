@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 
 from . import _validation
 from .ncx2 import Ncx2Fit, ScaledChi2, ScaledNCX2, _as_samples
+from ._arrays import Array
 
 __all__ = ["BiasEstimate", "bias_from_losses", "sankaran_bias"]
 
-_DISTRIBUTIONS = {"ncx2": ScaledNCX2, "chi2": ScaledChi2}
+_DISTRIBUTIONS: dict[str, type[ScaledNCX2]] = {"ncx2": ScaledNCX2, "chi2": ScaledChi2}
 _UNITS = {"bits": math.log(2.0), "nats": 1.0}
 
 
@@ -52,7 +53,7 @@ def _error(error) -> float:
     return _validation.number("error", error)
 
 
-def bias_from_losses(losses, error: float, distribution: str = "ncx2", n_boot: int = 200, seed: int = 0,
+def bias_from_losses(losses: Array, error: float, distribution: str = "ncx2", n_boot: int = 200, seed: int = 0,
                      unit: str = "bits", confidence: float = 0.95) -> BiasEstimate:
     """The published estimate of inductive bias from sampled test losses.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +13,7 @@ from .bias import bias_from_losses
 from .exact import inductive_bias
 from .kernels import KernelSpace
 from .spaces import sample_losses
+from ._arrays import Array
 
 __all__ = ["Comparison", "ComparisonRow", "compare"]
 
@@ -47,14 +49,14 @@ class Comparison:
 
     __repr__ = __str__
 
-    def to_pandas(self):
+    def to_pandas(self) -> Any:
         try:
             import pandas
         except ImportError:
             raise ImportError("to_pandas needs pandas: pip install pandas") from None
         return pandas.DataFrame([r.__dict__ for r in self.rows])
 
-    def plot(self, path=None, ax=None):
+    def plot(self, path: str | None = None, ax: Any = None) -> Any:
         """Bits vs error per space (log error axis, symmetric-log bits axis: linear below 1 bit);
         saved to ``path`` when given."""
         try:
@@ -71,8 +73,9 @@ class Comparison:
             rows = sorted((r for r in self.rows if r.space == name), key=lambda r: r.error)
             errors = [r.error for r in rows]
             (line,) = ax.plot(errors, [r.bits for r in rows], marker="o", label=name)
-            if all(r.interval for r in rows):
-                ax.fill_between(errors, [r.interval[0] for r in rows], [r.interval[1] for r in rows],
+            intervals = [r.interval for r in rows]
+            if all(i is not None for i in intervals):
+                ax.fill_between(errors, [i[0] for i in intervals], [i[1] for i in intervals],  # type: ignore[index]
                                 color=line.get_color(), alpha=0.2)
         ax.set_xscale("log")
         ax.set_yscale("symlog", linthresh=1.0)  # bits run from 0 to thousands
@@ -86,8 +89,8 @@ class Comparison:
         return ax
 
 
-def compare(spaces: dict, X_train, Y_train, X_test, Y_test, errors, n_hypotheses: int = 1000, seed: int = 0,
-            n_boot: int = 100, progress: bool = False) -> Comparison:
+def compare(spaces: dict, X_train: Array, Y_train: Array, X_test: Array, Y_test: Array, errors: Sequence[float],
+            n_hypotheses: int = 1000, seed: int = 0, n_boot: int = 100, progress: bool = False) -> Comparison:
     """Inductive bias of each space at each error: exact for kernel spaces, sampled (the published
     fit, with a bootstrap interval) for every other space. Returns a :class:`Comparison`."""
     if not isinstance(spaces, dict) or not spaces:

@@ -1,4 +1,4 @@
-"""Task difficulty: the model-agnostic inductive-bias bound in bits (METHODS.md B).
+"""Task difficulty: the model-agnostic inductive-bias bound in bits (docs/methods.md, 2).
 
 Every quantity that can overflow a double (the eigenvalue count E, the parameter dimension, the
 product with the bracket) is carried in log space, so intrinsic dimensions up to 10^4 work; a bound
@@ -139,7 +139,8 @@ def control(m: float, D: float, n: float, delta: float, error: float) -> BoundRe
     return _product(math.log(D), log_volume, math.log(n), bracket, "the state-space volume term is <= n", parameters)
 
 
-def few_shot(error: float, n: float, m_within: float, m_across: float, R: float, delta: float, ways: int) -> BoundResult:
+def few_shot(error: float, n: float, m_within: float, m_across: float, R: float, delta: float,
+             ways: int) -> BoundResult:
     """Few-shot meta-learning over w-way tasks: output dimension 2 w (w-1) E(m_within) (E at
     resolution 2 pi R / delta), dimension m_across + (w-1) m_within, radius R sqrt(w),
     B = sqrt(w (w-1)), P = 1."""

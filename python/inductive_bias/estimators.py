@@ -1,5 +1,5 @@
 """Estimators that read a task's size, intrinsic dimension, radius and class separation off data,
-and ``task_difficulty``, which feeds them to the classification bound (METHODS.md B)."""
+and ``task_difficulty``, which feeds them to the classification bound (docs/methods.md, 2)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _backend, _validation, difficulty
-from ._arrays import array_module, as_array, to_host
+from ._arrays import Array, array_module, as_array, to_host
 from .neighbors import _points, nearest_neighbors
 
 __all__ = ["data_radius", "intrinsic_dimension", "class_separation", "task_difficulty", "TaskDifficulty"]
@@ -36,14 +36,15 @@ def _labels(y, n: int, xp):
 
 
 @_backend.on_device_of_first_argument
-def data_radius(X) -> float:
+def data_radius(X: Array) -> float:
     """The largest Euclidean norm of a data point (computed in float64)."""
     X, xp, _ = _points("X", X)
     return float(xp.sqrt((X.astype(np.float64) ** 2).sum(axis=1).max()))
 
 
 @_backend.on_device_of_first_argument
-def intrinsic_dimension(X, k: int = 5, method: str = "mle", n_samples: int | None = None, seed: int = 0) -> float:
+def intrinsic_dimension(X: Array, k: int = 5, method: str = "mle", n_samples: int | None = None,
+                        seed: int = 0) -> float:
     """Intrinsic dimension from exact nearest-neighbour distances T_1 <= ... <= T_k.
 
     ``"mle"`` (Levina-Bickel, as published): 1 / mean over points and j < k of log(T_k / T_j).
@@ -74,7 +75,7 @@ def intrinsic_dimension(X, k: int = 5, method: str = "mle", n_samples: int | Non
 
 
 @_backend.on_device_of_first_argument
-def class_separation(X, y, method: str = "exact", n_samples: int | None = None, seed: int = 0,
+def class_separation(X: Array, y: Array, method: str = "exact", n_samples: int | None = None, seed: int = 0,
                      n_pairs: int = 1_000_000, n_extremes: int = 2000) -> float:
     """The smallest distance between points of different classes.
 
@@ -107,7 +108,7 @@ def class_separation(X, y, method: str = "exact", n_samples: int | None = None, 
 def _evt_separation(X, labels, classes, rng, n_pairs, n_extremes, xp) -> float:
     n = X.shape[0]
     host_labels = to_host(labels)
-    inverse = []
+    chunks = []
     kept = 0
     while kept < n_pairs:  # inter-class pairs, uniformly
         i = rng.integers(n, size=2 * (n_pairs - kept))
@@ -117,9 +118,9 @@ def _evt_separation(X, labels, classes, rng, n_pairs, n_extremes, xp) -> float:
         for c0 in range(0, i.size, 65536):
             a, b = xp.asarray(i[c0 : c0 + 65536]), xp.asarray(j[c0 : c0 + 65536])
             diff = X[a].astype(np.float64) - X[b].astype(np.float64)
-            inverse.append(to_host(1.0 / xp.sqrt((diff * diff).sum(axis=1))))
+            chunks.append(to_host(1.0 / xp.sqrt((diff * diff).sum(axis=1))))
         kept += i.size
-    inverse = np.sort(np.concatenate(inverse))
+    inverse = np.sort(np.concatenate(chunks))
     if not np.isfinite(inverse[-1]):
         return 0.0  # a sampled pair of different classes coincides
     if n_extremes >= inverse.size:
@@ -151,7 +152,7 @@ class TaskDifficulty:
 
 
 @_backend.on_device_of_first_argument
-def task_difficulty(X, y, error: float, k: int = 5, separation: str = "exact", m: float | None = None,
+def task_difficulty(X: Array, y: Array, error: float, k: int = 5, separation: str = "exact", m: float | None = None,
                     n_samples: int | None = None, seed: int = 0) -> TaskDifficulty:
     """Estimate n, m, R, delta from (X, y) and evaluate the classification bound at ``error``.
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import _backend, _validation
-from ._arrays import array_module, as_array, to_host
+from ._arrays import Array, array_module, as_array, to_host
 from .bias import _UNITS, _unit, bias_from_losses
 from .gaussian_losses import sample_gaussian_losses
 from .kernels import KernelSpace, posterior
@@ -76,9 +77,9 @@ def training_and_test_targets(Y_train, Y_test, n_train: int, n_test: int, xp):
     return targets_train, targets_test
 
 
-def inductive_bias(space: KernelSpace, X_train, Y_train, X_test, Y_test, error: float, method: str = "exact",
-                   unit: str = "bits", n_hypotheses: int = 10_000, seed: int = 0, n_boot: int = 200,
-                   client=None, task_size: int | None = None) -> InductiveBias:
+def inductive_bias(space: KernelSpace, X_train: Array, Y_train: Array, X_test: Array, Y_test: Array, error: float,
+                   method: str = "exact", unit: str = "bits", n_hypotheses: int = 10_000, seed: int = 0,
+                   n_boot: int = 200, client: Any = None, task_size: int | None = None) -> InductiveBias:
     """-log P(test MSE <= error) for hypotheses of ``space`` that fit (X_train, Y_train).
 
     Labels become one-hot targets over the classes of train and test (as the published method);

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _backend, _validation
-from ._arrays import array_module, as_array
+from ._arrays import Array, array_module, as_array
 from ._backend import _native
 from ._pipeline import run_overlapped, run_serial
 from ._progress import progress_bar
@@ -48,8 +48,9 @@ def default_batch_size(n_hypotheses: int, t: int, r: int, k: int, itemsize: int,
     return max(1, min(n_hypotheses, memory_bytes // per_hypothesis))
 
 
-def sample_gaussian_losses(mean, factor, targets, n_hypotheses: int, seed: int = 0, loss: str = "mse",
-                           batch_size: int | None = None, start: int = 0, progress: bool = False):
+def sample_gaussian_losses(mean: Array, factor: Array, targets: Array, n_hypotheses: int, seed: int = 0,
+                           loss: str = "mse", batch_size: int | None = None, start: int = 0,
+                           progress: bool = False) -> Array:
     """Test losses of ``n_hypotheses`` random hypotheses ``mean + factor @ z``.
 
     Parameters

@@ -1,7 +1,7 @@
 """The generalized chi-squared distribution with positive weights, in log space.
 
 ``Q = offset + sum_j w_j chi2_{h_j}(nc_j)``: the exact test-MSE distribution of a Gaussian
-hypothesis space (METHODS.md A.1). ``logcdf`` uses Ruben's series (a mixture of central
+hypothesis space (docs/methods.md, 1.1). ``logcdf`` uses Ruben's series (a mixture of central
 chi-squares with non-negative coefficients: relative accuracy in the lower tail) when it converges
 within ``max_terms`` terms, and the Lugannani-Rice saddlepoint otherwise; ``method=`` forces one,
 and :meth:`GeneralizedChi2.evaluate` reports which one ran and its error estimate.
@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _validation
 from ._backend import _native
+from ._arrays import Array
 
 __all__ = ["GeneralizedChi2", "Gchi2Evaluation"]
 
@@ -41,7 +42,8 @@ class GeneralizedChi2:
     Terms with equal weights are merged (their dofs and noncentralities add). With no terms the
     distribution is the constant ``offset``."""
 
-    def __init__(self, weights, dofs=1, noncentralities=0, offset=0.0, max_terms: int = 5000):
+    def __init__(self, weights: Array, dofs: int | Array = 1, noncentralities: float | Array = 0, offset: float = 0.0,
+                 max_terms: int = 5000):
         weights = np.asarray(weights, dtype=np.float64).ravel()
         try:
             dofs = np.broadcast_to(np.asarray(dofs, dtype=np.float64), weights.shape)
@@ -67,7 +69,7 @@ class GeneralizedChi2:
     def __repr__(self) -> str:
         return f"GeneralizedChi2({self.weights.size} terms, mean={self.mean():.6g}, offset={self.offset:.6g})"
 
-    def evaluate(self, x, method: str = "auto") -> Gchi2Evaluation:
+    def evaluate(self, x: float | Array, method: str = "auto") -> Gchi2Evaluation:
         if method not in _METHODS:
             raise ValueError(f"method: expected one of {tuple(_METHODS)}, got {method!r}")
         values = np.asarray(x, dtype=np.float64)
@@ -91,16 +93,16 @@ class GeneralizedChi2:
     def _result(self, x, values):
         return float(values) if np.ndim(x) == 0 else values
 
-    def logcdf(self, x, method: str = "auto"):
+    def logcdf(self, x: float | Array, method: str = "auto") -> float | np.ndarray:
         return self._result(x, self.evaluate(x, method).log_cdf)
 
-    def logsf(self, x, method: str = "auto"):
+    def logsf(self, x: float | Array, method: str = "auto") -> float | np.ndarray:
         return self._result(x, self.evaluate(x, method).log_sf)
 
-    def cdf(self, x, method: str = "auto"):
+    def cdf(self, x: float | Array, method: str = "auto") -> float | np.ndarray:
         return self._result(x, np.exp(self.evaluate(x, method).log_cdf))
 
-    def sf(self, x, method: str = "auto"):
+    def sf(self, x: float | Array, method: str = "auto") -> float | np.ndarray:
         return self._result(x, np.exp(self.evaluate(x, method).log_sf))
 
     def cumulant(self, n: int) -> float:

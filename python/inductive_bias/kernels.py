@@ -2,7 +2,7 @@
 
 A hypothesis is a draw of the GP with covariance function ``k`` conditioned on the training data
 (noise free). On the test points it is ``mean + factor @ z`` with ``factor @ factor.T`` the posterior
-covariance, and its test MSE follows a generalized chi-squared distribution exactly (METHODS.md A.1).
+covariance, and its test MSE follows a generalized chi-squared distribution exactly (docs/methods.md, 1.1).
 Kernel matrices: inner products through BLAS (NumPy, or cuBLAS through CuPy), the covariance function
 by a native kernel (``csrc/include/ib/kernels.hpp``).
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _backend, _validation
-from ._arrays import array_module, cholesky, to_host
+from ._arrays import Array, array_module, cholesky, to_host
 from ._backend import _native
 from .gchi2 import GeneralizedChi2
 
@@ -39,7 +39,7 @@ class KernelSpace:
     ``lengthscale="median"`` is the median pairwise distance of the training inputs.
     """
 
-    def __init__(self, kernel: str = "rbf", lengthscale=1.0, **params):
+    def __init__(self, kernel: str = "rbf", lengthscale: float | str = 1.0, **params):
         if kernel not in _KINDS:
             raise ValueError(f"kernel: expected one of {sorted(_KINDS)}, got {kernel!r}")
         unknown = set(params) - _PARAMETERS[kernel]
@@ -65,7 +65,7 @@ class KernelSpace:
         scale = f", lengthscale={self.lengthscale!r}" if self.kernel in _STATIONARY else ""
         return f"KernelSpace({self.kernel!r}{scale}{extra})"
 
-    def resolved(self, X_train) -> dict:
+    def resolved(self, X_train: Array) -> dict:
         """The native parameters for these training inputs (resolves ``lengthscale="median"``)."""
         native = dict(self.params)
         if self.kernel in _STATIONARY:
@@ -91,7 +91,7 @@ def median_distance(X) -> float:
     return median
 
 
-def kernel_matrix(space: KernelSpace, A, B, params: dict | None = None):
+def kernel_matrix(space: KernelSpace, A: Array, B: Array, params: dict | None = None) -> Array:
     """``k(A_i, B_j)`` as a float64 matrix of A's array type; ``params`` from ``space.resolved``."""
     xp = array_module(A)
     _backend.same_device("B", B, A, "A")
@@ -114,9 +114,9 @@ class Posterior:
     """The GP posterior on the test points: ``mean [t, k]`` and the covariance as
     ``eigenvectors @ diag(eigenvalues) @ eigenvectors.T`` (eigenvalues clamped at 0)."""
 
-    mean: object
-    eigenvalues: object
-    eigenvectors: object
+    mean: Array
+    eigenvalues: Array
+    eigenvectors: Array
     jitter: float          # added to the diagonal of K(X, X), relative to its mean
     null_tolerance: float  # eigenvalues at or below this count as 0 (null directions)
 
@@ -139,7 +139,7 @@ class Posterior:
         return GeneralizedChi2(eigenvalues[keep] / (t * k), k, squared[keep] / eigenvalues[keep], offset)
 
 
-def posterior(space: KernelSpace, X_train, Y_train, X_test) -> Posterior:
+def posterior(space: KernelSpace, X_train: Array, Y_train: Array, X_test: Array) -> Posterior:
     """Condition the GP on (X_train, Y_train [n, k]) and evaluate it on X_test: Cholesky of K with the
     smallest jitter that succeeds (0, then 1e-12 .. 1e-1 times mean diag K), triangular solves (no
     inverse), and the eigendecomposition of the posterior covariance."""

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from . import _backend, _validation
-from ._arrays import array_module, as_array
+from ._arrays import Array, array_module, as_array
 from ._backend import _native
 
 __all__ = ["ScaledNCX2", "ScaledChi2", "Ncx2Fit", "moments_start"]
@@ -61,22 +61,22 @@ class ScaledNCX2:
             return float(out.reshape(-1)[0])
         return restore(out)
 
-    def logpdf(self, x):
+    def logpdf(self, x: float | Array) -> float | Array:
         return self._evaluate("logpdf", x)
 
-    def logcdf(self, x):
+    def logcdf(self, x: float | Array) -> float | Array:
         return self._evaluate("logcdf", x)
 
-    def logsf(self, x):
+    def logsf(self, x: float | Array) -> float | Array:
         return self._evaluate("logsf", x)
 
-    def pdf(self, x):
+    def pdf(self, x: float | Array) -> float | Array:
         return _exp(self.logpdf(x))
 
-    def cdf(self, x):
+    def cdf(self, x: float | Array) -> float | Array:
         return _exp(self.logcdf(x))
 
-    def sf(self, x):
+    def sf(self, x: float | Array) -> float | Array:
         return _exp(self.logsf(x))
 
     # ---- moments and sampling ------------------------------------------------------------------
@@ -94,7 +94,7 @@ class ScaledNCX2:
         n = _validation.integer("n", n, 1)
         return self.scale**n * 2 ** (n - 1) * math.factorial(n - 1) * (self.df + n * self.nc)
 
-    def rvs(self, size=None, seed: int = 0) -> np.ndarray:
+    def rvs(self, size: int | tuple[int, ...] | None = None, seed: int = 0) -> np.ndarray:
         """Random variates from numpy.random.default_rng(seed)."""
         rng = np.random.default_rng(seed)
         if self.nc == 0:
@@ -103,7 +103,8 @@ class ScaledNCX2:
 
     # ---- fitting -------------------------------------------------------------------------------
     @classmethod
-    def fit(cls, losses, method: str = "mle", n_boot: int = 0, seed: int = 0, max_iterations: int = 200) -> "Ncx2Fit":
+    def fit(cls, losses: Array, method: str = "mle", n_boot: int = 0, seed: int = 0,
+            max_iterations: int = 200) -> "Ncx2Fit":
         """Fit to positive samples with loc = 0.
 
         ``method="mle"``: maximum likelihood by trust-region Newton steps with the analytic gradient and
@@ -176,7 +177,7 @@ class Ncx2Fit:
     converged: bool
     n_samples: int
     bootstrap: np.ndarray | None = field(default=None, repr=False)  # [replicates, 3]: df, nc, scale
-    samples: object = field(default=None, repr=False)
+    samples: Array = field(default=None, repr=False)
 
     @functools.cached_property
     def ks_statistic(self) -> float:
@@ -279,11 +280,8 @@ def _scan_start(samples, seed) -> np.ndarray:
     """The best point by likelihood of a scan along rho at the sample mean m and variance v
     (df + nc = 2 (1 + rho) m^2 / v)."""
     m, v = float(samples.mean()), float(samples.var())
-    candidates = []
-    for rho in _SCAN_FRACTIONS:
-        total = 2 * (1 + rho) * m * m / v
-        candidates.append((total * (1 - rho), total * rho, m / total))
-    candidates = np.array(candidates)
+    totals = [2 * (1 + rho) * m * m / v for rho in _SCAN_FRACTIONS]
+    candidates = np.array([(total * (1 - rho), total * rho, m / total) for rho, total in zip(_SCAN_FRACTIONS, totals)])
     subsample = array_module(samples).ascontiguousarray(samples[:: max(1, samples.size // _SCAN_SAMPLES)])
     logliks = _likelihood(subsample, candidates, np.zeros(len(candidates), np.int64), seed)[:, 0]
     return candidates[int(np.argmax(np.where(np.isfinite(logliks), logliks, -np.inf)))]

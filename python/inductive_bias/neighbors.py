@@ -17,7 +17,7 @@ import functools
 import numpy as np
 
 from . import _backend, _validation
-from ._arrays import array_module, as_array
+from ._arrays import Array, array_module, as_array
 from ._backend import _native
 from ._pipeline import run_overlapped
 from ._progress import progress_bar
@@ -45,7 +45,8 @@ def _points(name: str, X):
     return X, xp, restore
 
 
-def nearest_neighbors(X, k: int = 5, queries=None, labels=None, progress: bool = False):
+def nearest_neighbors(X: Array, k: int = 5, queries: Array | None = None, labels: Array | None = None,
+                      progress: bool = False) -> tuple[Array, Array]:
     """The ``k`` nearest points of ``X`` to each query (Euclidean), exactly.
 
     Returns ``(distances [q, k] float64, indices [q, k] int64)``, sorted by distance. Without

@@ -12,12 +12,12 @@ space tends to the ``"nngp_relu"`` kernel space with the same depth and variance
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
 from . import _backend, _validation, random
-from ._arrays import array_module, as_array, cholesky, to_host
+from ._arrays import Array, array_module, as_array, cholesky, to_host
 from ._progress import progress_bar
 from .exact import training_and_test_targets
 from .gaussian_losses import LOSSES, _CpuKernels, _CudaKernels, sample_gaussian_losses
@@ -78,7 +78,7 @@ class RandomFeatureSpace:
             start += size
         return layers
 
-    def features(self, X, layers, out=None):
+    def features(self, X: Array, layers: list, out: Array | None = None) -> Array:
         """Hidden representation with the output layer's scaling folded in: [n, width + 1], so that
         the network's output is features @ z_out for the standard normal output draws z_out.
         ``layers`` from ``draw``, or from ``draw_batch`` for [count, n, width + 1] (batched products)."""
@@ -114,9 +114,10 @@ class CallableSpace:
         return int(low) | (int(high) << 32)
 
 
-def sample_losses(space, X_train, Y_train, X_test, Y_test, n_hypotheses: int, seed: int = 0, loss: str = "mse",
-                  progress: bool = True, batch_size: int | None = None, start: int = 0, client=None,
-                  task_size: int | None = None, device: str = "cpu"):
+def sample_losses(space: KernelSpace | RandomFeatureSpace | CallableSpace, X_train: Array, Y_train: Array,
+                  X_test: Array, Y_test: Array, n_hypotheses: int, seed: int = 0, loss: str = "mse",
+                  progress: bool = True, batch_size: int | None = None, start: int = 0, client: Any = None,
+                  task_size: int | None = None, device: str = "cpu") -> Array:
     """Test losses of hypotheses ``start .. start + n_hypotheses - 1`` of any space that fit
     (X_train, Y_train).
 
@@ -125,8 +126,9 @@ def sample_losses(space, X_train, Y_train, X_test, Y_test, n_hypotheses: int, se
     one-hot targets over the classes of train and test. Returns a NumPy array [n_hypotheses] (CuPy for
     kernel spaces given CuPy data). With a ``dask.distributed.Client`` the range is split into tasks
     of ``task_size`` hypotheses (chosen from the space's cost by default) run on the cluster; the
-    losses are bitwise the same as in one process. ``device="cuda"`` runs each task on its worker's
-    GPU where the worker has one (on the CPU otherwise).
+    losses are bitwise the same as in one process (random-feature losses on GPU workers: to
+    rounding, their batched GPU solves follow the tasks). ``device="cuda"`` runs each task on its
+    worker's GPU where the worker has one (on the CPU otherwise).
     """
     if loss not in LOSSES:
         raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")

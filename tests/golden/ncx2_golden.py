@@ -14,7 +14,7 @@ import mpmath as mp
 mp.mp.dps = 60
 
 CASES = [
-    # df, nc, scale, x: the METHODS.md example, moderate regimes, deep lower and upper tails
+    # df, nc, scale, x: the methods notes' example, moderate regimes, deep lower and upper tails
     (1000, 500, "1e-3", "0.1"),
     (3, 2, 1, 5), (3, 2, 1, "0.5"), (3, 2, 1, 30), (10, 50, 1, 100), (10, 50, 1, 20),
     ("2.5", 7, 1, "1e-3"), (50, 30, 1, 200), ("0.5", "0.1", 1, 1), (1, 0, 2, "0.7"), (40, 0, "0.25", 3),
