@@ -9,7 +9,6 @@ Run by cibuildwheel's test-command and by .ci/run on the repaired wheel; exits n
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,27 +18,36 @@ import numpy as np
 
 import inductive_bias as ib
 
+
+def check(condition, failure: str) -> None:
+    """Like assert, but not stripped by python -O."""
+    if not condition:
+        raise SystemExit(f"smoke test FAILED: {failure}")
+
+
 source = Path(__file__).resolve().parents[1] / "python"
-assert source not in Path(ib.__file__).resolve().parents, f"imported from the source tree: {ib.__file__}"
+check(source not in Path(ib.__file__).resolve().parents, f"imported from the source tree: {ib.__file__}")
 info = ib.build_info()
 print("inductive-bias", ib.__version__, "from", Path(ib.__file__).parent, info)
 if os.environ.get("IB_EXPECT_CUDA") == "1":
-    assert info["cuda"], "the wheel lacks the CUDA extension"
+    check(info["cuda"], "the wheel lacks the CUDA extension")
     print("CUDA usable here:", ib.cuda_available(), ib.cuda_status())
 
 rng = np.random.default_rng(0)
 z = ib.random.normal(8, seed=1, stream=2)
-assert np.array_equal(z, ib.random.normal(8, seed=1, stream=2)) and np.isfinite(z).all()
+check(np.array_equal(z, ib.random.normal(8, seed=1, stream=2)) and np.isfinite(z).all(), "Philox normals")
 mean, factor = rng.normal(size=(30, 3)), rng.normal(size=(30, 20)) / 5
 losses = ib.sample_gaussian_losses(mean, factor, rng.integers(0, 3, 30), 500, seed=0)
 fit = ib.ScaledNCX2.fit(losses)
-assert fit.converged and fit.distribution.logcdf(float(losses.min())) < 0
-assert abs(ib.GeneralizedChi2([0.5, 0.5], 1).logcdf(1.0) - np.log1p(-np.exp(-1.0))) < 1e-12  # 0.5 chi2_2
+check(fit.converged and fit.distribution.logcdf(float(losses.min())) < 0, "ncx2 fit")
+gchi2 = ib.GeneralizedChi2([0.5, 0.5], 1).logcdf(1.0)  # 0.5 chi2_2: P(Q <= 1) = 1 - e^-1
+check(abs(gchi2 - np.log1p(-np.exp(-1.0))) < 1e-12, f"generalized chi-squared: {gchi2}")
 distances, _ = ib.nearest_neighbors(rng.normal(size=(200, 4)), 3)
-assert distances.shape == (200, 3) and (np.diff(distances, axis=1) >= 0).all()
+check(distances.shape == (200, 3) and (np.diff(distances, axis=1) >= 0).all(), "nearest neighbours")
 
-command = shutil.which("inductive-bias")
-assert command, "the inductive-bias command is not on PATH"
+# The command installed beside this interpreter (not another installation's on PATH).
+command = Path(sys.executable).parent / ("inductive-bias.exe" if os.name == "nt" else "inductive-bias")
+check(command.is_file(), f"no inductive-bias command beside {sys.executable}")
 with tempfile.TemporaryDirectory() as folder:
     data = Path(folder) / "small.npz"
     X = rng.normal(size=(160, 5))
@@ -51,7 +59,7 @@ with tempfile.TemporaryDirectory() as folder:
                   "--error", "0.001"]):
         result = subprocess.run([command, *args], capture_output=True, text=True, timeout=600)
         print(result.stdout[-1500:], result.stderr[-1500:], sep="\n")
-        assert result.returncode == 0, f"inductive-bias {args[0]} exited with {result.returncode}"
-    assert (Path(folder) / "report.json").stat().st_size > 0
+        check(result.returncode == 0, f"inductive-bias {args[0]} exited with {result.returncode}")
+    check((Path(folder) / "report.json").stat().st_size > 0, "empty report.json")
 print("smoke test passed")
 sys.exit(0)
