@@ -236,10 +236,10 @@ void exact_squared_distances(const py::array& points, const py::array& queries, 
 // weight, dof, nc: [terms] float64 (weights distinct and positive); x: [count] float64.
 // Returns (log_cdf, log_sf, error, method_used) arrays of [count].
 py::tuple gchi2_evaluate(const py::array& weight, const py::array& dof, const py::array& nc, double offset,
-                         const py::array& x, int method, std::int64_t max_terms) {
+                         const py::array& x, int method, std::int64_t max_terms, int threads) {
   const py::ssize_t terms = weight.size(), count = x.size();
   require(terms > 0, "weights: need at least one term");
-  require(method >= 0 && method <= 2, "method: expected 0, 1 or 2");
+  require(method >= 0 && method <= 3, "method: expected 0 (auto), 1 (Ruben), 2 (saddlepoint) or 3 (inversion)");
   const double* w = input_pointer<double>(weight, terms, "weights");
   const double* h = input_pointer<double>(dof, terms, "dofs");
   const double* n = input_pointer<double>(nc, terms, "noncentralities");
@@ -249,7 +249,7 @@ py::tuple gchi2_evaluate(const py::array& weight, const py::array& dof, const py
   {
     py::gil_scoped_release release;
     ib::cpu::gchi2_evaluate(w, h, n, terms, offset, xs, count, method, max_terms, log_cdf.mutable_data(),
-                            log_sf.mutable_data(), error.mutable_data(), used.mutable_data());
+                            log_sf.mutable_data(), error.mutable_data(), used.mutable_data(), threads);
   }
   return py::make_tuple(log_cdf, log_sf, error, used);
 }
@@ -297,7 +297,7 @@ PYBIND11_MODULE(_native, m) {
   m.def("exact_squared_distances", &exact_squared_distances, py::arg("points"), py::arg("queries"),
         py::arg("candidates"), py::arg("out"), py::arg("threads"));
   m.def("gchi2_evaluate", &gchi2_evaluate, py::arg("weights"), py::arg("dofs"), py::arg("noncentralities"),
-        py::arg("offset"), py::arg("x"), py::arg("method"), py::arg("max_terms"));
+        py::arg("offset"), py::arg("x"), py::arg("method"), py::arg("max_terms"), py::arg("threads"));
   m.def("kernel_tile", &kernel_tile, py::arg("kind"), py::arg("params"), py::arg("dots"), py::arg("norms_a"),
         py::arg("norms_b"), py::arg("out"), py::arg("threads"));
   m.def("max_threads", &max_threads);

@@ -1,8 +1,11 @@
 // CPU generalized chi-squared: one Ruben series (its coefficients shared by every x, extended on
-// demand, so the x are evaluated in turn) and the saddlepoint where the series is too slow.
+// demand, so the x are evaluated in turn), the inversion of the moment generating function where
+// the series is too slow (and for small upper tails), the saddlepoint on request or as a last resort.
 #include "cpu/gchi2.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "ib/gchi2.hpp"
 
@@ -10,7 +13,7 @@ namespace ib::cpu {
 
 void gchi2_evaluate(const double* weight, const double* dof, const double* nc, std::int64_t terms, double offset,
                     const double* x, std::int64_t count, int method, std::int64_t max_terms, double* log_cdf,
-                    double* log_sf, double* error, std::int8_t* method_used) {
+                    double* log_sf, double* error, std::int8_t* method_used, int threads) {
   Gchi2Terms g{weight, dof, nc, terms, 0.0};
   double mean = 0.0, var = 0.0, k3 = 0.0;
   for (std::int64_t j = 0; j < terms; ++j) {
@@ -19,36 +22,36 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
     var += 2.0 * weight[j] * weight[j] * (dof[j] + 2.0 * nc[j]);
     k3 += 8.0 * weight[j] * weight[j] * weight[j] * (dof[j] + 3.0 * nc[j]);
   }
+  // Automatic: Ruben's series only while it converges within a few hundred terms; past that the
+  // inversion is faster.
+  const std::int64_t ruben_terms = method == 0 ? std::min<std::int64_t>(max_terms, 512) : max_terms;
   RubenSeries ruben(g);
+  std::vector<std::int64_t> invert;  // the x left to the inversion (small upper tails included)
   for (std::int64_t i = 0; i < count; ++i) {
     const double y = x[i] - offset;
     method_used[i] = 0;
+    error[i] = 0.0;
     if (!(y > 0.0)) {
       log_cdf[i] = -HUGE_VAL;
       log_sf[i] = 0.0;
-      error[i] = 0.0;
       continue;
     }
     if (y == HUGE_VAL) {
       log_cdf[i] = 0.0;
       log_sf[i] = -HUGE_VAL;
-      error[i] = 0.0;
       continue;
     }
-    double sp_cdf, sp_sf, sp_error;
-    bool have_saddlepoint = false;
-    if (method != 2) {
+    if (method == 0 || method == 1) {
       double value, remainder;
-      if (ruben.log_cdf(y, max_terms, value, remainder)) {
+      if (ruben.log_cdf(y, ruben_terms, value, remainder)) {
         log_cdf[i] = value;
         log_sf[i] = log1m_exp(value);
-        error[i] = remainder;  // relative bound on the truncated terms
+        // The truncated terms (bounded) plus rounding: the incomplete-gamma walk recomputes directly
+        // once its error growth passes e^8 ulp (7e-13 relative in P, so absolute in log P).
+        error[i] = remainder + 1e-12;
         method_used[i] = 1;
-        // A tiny upper tail loses its relative accuracy in 1 - P: take it from the saddlepoint.
-        if (log_sf[i] < std::log(1e-8)) {
-          gchi2_saddlepoint(g, y, mean, var, k3, sp_cdf, sp_sf, sp_error);
-          log_sf[i] = sp_sf;
-        }
+        // A tiny upper tail loses its relative accuracy in 1 - P: the inversion gives it.
+        if (log_sf[i] < std::log(1e-8)) invert.push_back(i);
         continue;
       }
       if (method == 1) {
@@ -56,11 +59,36 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
         continue;
       }
     }
-    if (!have_saddlepoint) gchi2_saddlepoint(g, y, mean, var, k3, sp_cdf, sp_sf, sp_error);
-    log_cdf[i] = sp_cdf;
-    log_sf[i] = sp_sf;
-    error[i] = sp_error;
-    method_used[i] = 2;
+    if (method == 2) {
+      gchi2_saddlepoint(g, y, mean, var, k3, log_cdf[i], log_sf[i], error[i]);
+      method_used[i] = 2;
+      continue;
+    }
+    invert.push_back(i);
+  }
+  const auto inversions = static_cast<std::int64_t>(invert.size());
+#pragma omp parallel for schedule(dynamic) num_threads(threads) if (inversions > 1)
+  for (std::int64_t k = 0; k < inversions; ++k) {
+    const std::int64_t i = invert[k];
+    const double y = x[i] - offset;
+    double inv_cdf, inv_sf, inv_error;
+    gchi2_inversion(g, y, inv_cdf, inv_sf, inv_error);
+    if (method_used[i] == 1) {  // Ruben's lower tail stays; the upper tail from the inversion
+      if (std::isfinite(inv_error)) {
+        log_sf[i] = inv_sf;
+        error[i] = std::fmax(error[i], inv_error);
+      }
+    } else if (std::isfinite(inv_error)) {
+      log_cdf[i] = inv_cdf;
+      log_sf[i] = inv_sf;
+      error[i] = inv_error;
+      method_used[i] = 3;
+    } else if (method == 0) {  // the inversion could not reach its tolerance: the saddlepoint
+      gchi2_saddlepoint(g, y, mean, var, k3, log_cdf[i], log_sf[i], error[i]);
+      method_used[i] = 2;
+    } else {
+      log_cdf[i] = log_sf[i] = error[i] = NAN;
+    }
   }
 }
 

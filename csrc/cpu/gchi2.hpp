@@ -1,7 +1,8 @@
 // CPU evaluation of the generalized chi-squared distribution (see ib/gchi2.hpp).
 //   weight, dof, nc: [terms]   x and the outputs: [count]
-// method: 0 automatic (Ruben's series when it converges within max_terms, else the saddlepoint),
-// 1 Ruben only (NaN where it does not converge), 2 saddlepoint only. method_used: 1 or 2 per x.
+// method: 0 automatic (Ruben's series when it converges within max_terms, else the inversion of the
+// moment generating function, the saddlepoint should that fail), 1 Ruben only (NaN where it does not
+// converge), 2 saddlepoint only, 3 inversion only. method_used: 1, 2 or 3 per x.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,6 @@ namespace ib::cpu {
 
 void gchi2_evaluate(const double* weight, const double* dof, const double* nc, std::int64_t terms, double offset,
                     const double* x, std::int64_t count, int method, std::int64_t max_terms, double* log_cdf,
-                    double* log_sf, double* error, std::int8_t* method_used);
+                    double* log_sf, double* error, std::int8_t* method_used, int threads);
 
 }  // namespace ib::cpu

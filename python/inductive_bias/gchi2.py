@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validation
+from . import _backend, _validation
 from ._backend import _native
 from ._arrays import Array
 
 __all__ = ["GeneralizedChi2", "Gchi2Evaluation"]
 
-_METHODS = {"auto": 0, "ruben": 1, "saddlepoint": 2}
-_METHOD_NAMES = np.array(["none", "ruben", "saddlepoint"])
+_METHODS = {"auto": 0, "ruben": 1, "saddlepoint": 2, "inversion": 3}
+_METHOD_NAMES = np.array(["none", "ruben", "saddlepoint", "inversion"])
 
 
 @dataclass
@@ -82,10 +82,14 @@ class GeneralizedChi2:
                                    np.where(above, -np.inf, 0.0).reshape(values.shape), np.zeros(values.shape),
                                    np.full(values.shape, "none"))
         log_cdf, log_sf, error, used = _native.gchi2_evaluate(self.weights, self.dofs, self.noncentralities,
-                                                              self.offset, flat, _METHODS[method], self.max_terms)
+                                                              self.offset, flat, _METHODS[method], self.max_terms,
+                                                              _backend.get_num_threads())
         if method == "ruben" and np.any(np.isnan(log_cdf)):
             raise ValueError(f"method: Ruben's series did not converge within max_terms={self.max_terms} terms at "
                              f"some x; raise max_terms or use method='auto'")
+        if method == "inversion" and np.any(np.isnan(log_cdf)):
+            raise ValueError("method: the inversion could not reach 1e-6 within its budget at some x (few degrees "
+                             "of freedom decay slowly); use method='auto'")
         shape = values.shape
         return Gchi2Evaluation(log_cdf.reshape(shape), log_sf.reshape(shape), error.reshape(shape),
                                _METHOD_NAMES[used].reshape(shape))

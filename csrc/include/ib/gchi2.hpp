@@ -51,9 +51,9 @@ IB_HD void gchi2_cgf(const Gchi2Terms& g, double z, double& k0, double& k1, doub
 
 // Lugannani-Rice for P(Q <= y) and P(Q > y), y > 0, in logs; error: |LR - Barndorff-Nielsen r*| in
 // log P of the smaller tail, a measure of the approximation's own error.
-IB_HD void gchi2_saddlepoint(const Gchi2Terms& g, double y, double mean, double var, double k3, double& log_cdf,
-                             double& log_sf, double& error) {
-  // Solve K'(s) = y on v = log z (decreasing in v) by safeguarded Newton.
+// The saddlepoint s of K'(s) = y, y > 0, as z = 1 - 2 s w_max (exact for s near 1 / (2 w_max)):
+// safeguarded Newton on v = log z, along which K' decreases.
+IB_HD double gchi2_saddle_z(const Gchi2Terms& g, double y) {
   double lo = -1.0, hi = 1.0, v = 0.0, k0, k1, k2;
   gchi2_cgf(g, exp(lo), k0, k1, k2);
   while (k1 < y) { lo *= 2.0; gchi2_cgf(g, exp(lo), k0, k1, k2); }
@@ -71,7 +71,13 @@ IB_HD void gchi2_saddlepoint(const Gchi2Terms& g, double y, double mean, double 
     if (fabs(next - v) < 1e-15 * (1.0 + fabs(v))) { v = next; break; }
     v = next;
   }
-  const double z = exp(v);
+  return exp(v);
+}
+
+IB_HD void gchi2_saddlepoint(const Gchi2Terms& g, double y, double mean, double var, double k3, double& log_cdf,
+                             double& log_sf, double& error) {
+  double k0, k1, k2;
+  const double z = gchi2_saddle_z(g, y);
   gchi2_cgf(g, z, k0, k1, k2);
   const double s = (1.0 - z) / (2.0 * g.max_weight);
   const double w2 = 2.0 * (s * y - k0);
@@ -95,6 +101,125 @@ IB_HD void gchi2_saddlepoint(const Gchi2Terms& g, double y, double mean, double 
     log_cdf = log1m_exp(log_sf);
     const double alt = r_star > 0.0 ? log_normal_pdf(r_star) + log(mills_ratio(-r_star)) : log(0.5 * erfc(r_star * 0.70710678118654752440));
     error = fabs(log_sf - alt);
+  }
+}
+
+// Exact P(Q <= y) and P(Q > y), y > 0, by inverting the moment generating function on the vertical
+// line Re s = c (Laplace inversion):
+//   c < 0:  P(Q <= y) = -(1/2 pi) e^(K(c) - c y) Int g(t) dt,   c > 0:  P(Q > y) = +(same),
+//   g(t) = exp(K(c + i t) - K(c) - i t y) / (c + i t),
+// with the Chernoff factor e^(K(c) - c y) taken out, so nothing underflows and log P is exact to
+// rounding from the bulk to the far tails. c is the saddlepoint (K'(c) = y), where g is a bell of
+// width A = 1 / sqrt(K''(c)), unless the pole of 1 / (c + i t) would sit inside that bell (y within
+// a standard deviation of the mean): there c = -A, the lower tail, both tails O(1).
+// The trapezoid rule on the whole line converges geometrically for g analytic in a strip
+// |Im t| < d' (error ~ M e^(-2 pi d' / h), M the size of g there): g is analytic for |Im t| <
+// d = min(|c|, distance from c to the nearest singularity of K), and on the line Im t = d' it is at
+// most e^(K(c - d') - K(c) + d' y) ~ e^(K'' d'^2 / 2) times its size on the real line, so
+// d' = min(d / 2, 2 A) keeps M within e^2. The nodes run until the rest, estimated from the local
+// power-law or faster decay of |g|, is negligible; the step is then halved until two sums agree.
+// error: that difference plus the estimated rest and rounding, relative to the sum (the absolute
+// error of log P); NaN when the rest cannot be made small within the node budget (few degrees of
+// freedom decay like t^-(m/2 + 1)): the caller then uses another method.
+
+// g(t): its real part and its modulus.
+IB_HD void gchi2_inversion_node(const Gchi2Terms& g, double y, double c, double z, double t, double& real,
+                                double& magnitude) {
+  double re = 0.0, im = -t * y;  // K(c + i t) - K(c) - i t y
+  for (std::int64_t j = 0; j < g.n; ++j) {
+    const double w = g.weight[j];
+    const double q0 = ((g.max_weight - w) + z * w) / g.max_weight;  // 1 - 2 c w_j > 0
+    const double r = 2.0 * t * w / q0;
+    re += -0.25 * g.dof[j] * (r < 1e150 ? log1p(r * r) : 2.0 * log(r));  // -h/2 log(1 - i r), real part
+    im += 0.5 * g.dof[j] * atan(r);
+    if (g.nc[j] > 0.0) {  // nc w (i t) / (q0 (q0 - 2 i t w))
+      const double denom = q0 * q0 * (1.0 + r * r);
+      re += -2.0 * g.nc[j] * w * w * t * t / (q0 * denom);
+      im += g.nc[j] * w * t / denom;
+    }
+  }
+  // e^(re + i im) / (c + i t) = e^re (cos im + i sin im) (c - i t) / (c^2 + t^2)
+  const double scale = exp(re) / (c * c + t * t);
+  real = scale * (c * cos(im) + t * sin(im));
+  magnitude = scale * sqrt(c * c + t * t);
+}
+
+IB_HD void gchi2_inversion(const Gchi2Terms& g, double y, double& log_cdf, double& log_sf, double& error) {
+  double k0, k1, k2;
+  const double z_hat = gchi2_saddle_z(g, y);
+  gchi2_cgf(g, z_hat, k0, k1, k2);
+  const double c_hat = (1.0 - z_hat) / (2.0 * g.max_weight);
+  const double width = 1.0 / sqrt(k2);
+  bool lower = true;
+  double z = z_hat;
+  if (c_hat >= width) {
+    lower = false;
+  } else if (c_hat > -width) {
+    z = 1.0 + 2.0 * width * g.max_weight;  // c = -width
+  }
+  gchi2_cgf(g, z, k0, k1, k2);
+  const double c = (1.0 - z) / (2.0 * g.max_weight);
+  const double A = 1.0 / sqrt(k2);
+  const double d = fmin(0.5 * fmin(fabs(c), z / (2.0 * g.max_weight)), 2.0 * A);
+  double h = 2.0 * 3.141592653589793 * d / 38.0;  // e^-38 = 3e-17
+  const double log_chernoff = k0 - c * y;
+  const double eps = 2.220446049250313e-16;
+  const double budget = fmax(4e6, 400.0 * static_cast<double>(g.n));  // node x term evaluations (~30 ms at few terms)
+  double value, size;
+  gchi2_inversion_node(g, y, c, z, 0.0, value, size);
+  double total = 0.5 * value, magnitude = 0.5 * size, last_size = size, rest = HUGE_VAL;
+  std::int64_t nodes = 0;
+  const double max_nodes = budget / (3.0 * static_cast<double>(g.n));
+  for (std::int64_t k = 1; k < max_nodes; ++k) {
+    const double t = k * h;
+    gchi2_inversion_node(g, y, c, z, t, value, size);
+    total += value;
+    magnitude += size;
+    nodes = k;
+    if (size == 0.0) {
+      rest = 0.0;
+      break;
+    }
+    // The rest of the integral from the local decay, |g| ~ t^-p (p > 1): |g(t)| t / (p - 1), in
+    // node units; exponential decay shows as a growing p.
+    if (k > 1 && size < last_size) {
+      const double p = log(last_size / size) / log(t / (t - h));
+      rest = p > 1.0 ? size * t / (p - 1.0) / h : HUGE_VAL;
+      if (rest < 1e-15 * fabs(total)) break;
+    }
+    last_size = size;
+  }
+  // Halve the step (the midpoints) until successive sums agree to ~1e-15.
+  double sum = 2.0 * h * total, change = HUGE_VAL;  // the whole line: g(-t) = conj g(t)
+  for (int halving = 0; halving < 4 && 2.0 * (nodes + 1) * g.n < budget; ++halving) {
+    double mid = 0.0;
+    for (std::int64_t k = 0; k <= nodes; ++k) {
+      gchi2_inversion_node(g, y, c, z, (k + 0.5) * h, value, size);
+      mid += value;
+      magnitude += size;
+    }
+    const double refined = 0.5 * sum + h * mid;  // 2 (h/2) (total + mid)
+    change = fabs(refined - sum);
+    sum = refined;
+    h *= 0.5;
+    rest *= 2.0;  // the same rest in units of the halved step
+    total += mid;
+    nodes = 2 * nodes + 1;
+    if (change < 1e-15 * fabs(sum)) break;
+  }
+  const double signed_sum = lower ? -sum : sum;
+  error = (change + 2.0 * h * rest + 64.0 * eps * 2.0 * h * magnitude) / fabs(sum) + 16.0 * eps * fabs(log_chernoff);
+  if (!(signed_sum > 0.0) || !(error < 1e-6)) {  // no trustworthy value: the caller uses another method
+    log_cdf = log_sf = error = NAN;
+    return;
+  }
+  const double log_tail = log_chernoff + log(signed_sum) - 1.8378770664093454836;  // - log(2 pi)
+  if (lower) {
+    log_cdf = fmin(log_tail, 0.0);
+    log_sf = log1m_exp(log_cdf);
+  } else {
+    log_sf = fmin(log_tail, 0.0);
+    log_cdf = log1m_exp(log_sf);
   }
 }
 
