@@ -86,3 +86,42 @@ def test_bad_arguments(kwargs, error, match):
     args = dict(n=100, m=3, R=1.0, delta=0.1, classes=2, error=0.1) | kwargs
     with pytest.raises(error, match=match):
         difficulty.classification(**args)
+
+
+def _mpmath_log10_bits(n, m, R, delta, P, D, error, B=1):
+    """The bound at 60 digits, straight from the published formula (real binomials via Gamma)."""
+    import mpmath as mp
+
+    with mp.workdps(60):
+        n, m, R, delta, P, D, error, B = (mp.mpf(v) for v in (n, m, R, delta, P, D, error, B))
+        M = 2 * mp.pi * R / delta
+        K = (mp.sqrt((m - 1) ** 2 + 4 * M**2) - (m - 1)) / 2
+        E = mp.gamma(m + K + 1) / (mp.gamma(m + 1) * mp.gamma(K + 1)) + \
+            mp.gamma(m + K) / (mp.gamma(m + 1) * mp.gamma(K))
+        log_W = mp.log(m / 6) / 2 + (mp.log(2) + (m + 1) / 2 * mp.log(mp.pi) + mp.log(P) - mp.loggamma((m + 1) / 2)) / m \
+            + mp.log(R) - mp.log(n) / m
+        bracket = mp.log(B, 2) + mp.log(D, 2) / 2 + mp.log(P, 2) / 2 - mp.log(error, 2) + mp.log(K * mp.sqrt(D) / R, 2) \
+            + log_W / mp.log(2)
+        return float(mp.log10((2 * D * P * E - n * D) * bracket))
+
+
+@pytest.mark.parametrize("params", [
+    *(p for _, p, _ in PUBLISHED),
+    dict(n=1280901, m=10000, R=943.5923, delta=65, classes=1000, error=0.1),    # K < 1: both binomials count
+    dict(n=60000, m=14, R=17.179045827183984, delta=1e-6, classes=10, error=1e-3),  # tiny delta: K ~ 1e8
+    dict(n=1e5, m=250, R=30.0, delta=0.01, classes=100, error=1e-4),
+    dict(n=50, m=3, R=2.0, delta=0.9, classes=2, error=0.05),
+], ids=["MNIST", "CIFAR-10", "ImageNet", "K<1", "tiny-delta", "m=250", "small"])
+def test_bound_matches_60_digit_mpmath(params):
+    result = difficulty.classification(**params)
+    want = _mpmath_log10_bits(params["n"], params["m"], params["R"], params["delta"], params["classes"],
+                              params["classes"] - 1, params["error"])
+    assert not result.vacuous
+    assert result.log10_bits == pytest.approx(want, rel=1e-13)
+
+
+def test_k_below_one_keeps_the_second_binomial():
+    # The published code and 60-digit mpmath give 6.0814e10 bits (dropping C(m + K - 1, m): 6.0807e10).
+    result = difficulty.classification(n=1280901, m=10000, R=943.5923, delta=65, classes=1000, error=0.1)
+    assert result.K < 1
+    assert float(f"{result.bits:.5g}") == 6.0814e10

@@ -217,3 +217,49 @@ def test_inversion_is_a_distribution(weights, dof, nc, fractions):
     assert np.all(np.diff(e.log_cdf) >= -1e-12) and np.all(np.diff(e.log_sf) <= 1e-12)
     bulk = (e.log_cdf > -30) & (e.log_sf > -30)
     np.testing.assert_allclose((np.exp(e.log_cdf) + np.exp(e.log_sf))[bulk], 1.0, rtol=1e-12)
+
+
+# ---- density and quantiles ---------------------------------------------------------------------------
+def test_density_of_one_term_is_the_scaled_ncx2():
+    for df, nc, scale in [(4.0, 2.0, 0.5), (1.0, 0.0, 2.0), (30.0, 5.0, 0.1)]:
+        g, d = ib.GeneralizedChi2([scale], df, nc), ib.ScaledNCX2(df, nc, scale)
+        x = d.mean() * np.array([1e-3, 0.2, 1.0, 3.0])
+        np.testing.assert_allclose(g.logpdf(x), d.logpdf(x), rtol=1e-12, atol=1e-13)
+
+
+def test_density_is_the_derivative_of_the_cdf():
+    g = ib.GeneralizedChi2(10.0 ** (-2 * np.arange(10) / 9), [10, 8, 10, 10, 1, 2, 9, 1, 2, 2])
+    x = g.mean() * np.array([0.1, 0.5, 1.0, 2.0])
+    step = 1e-4 * x
+    slope = (g.cdf(x + step) - g.cdf(x - step)) / (2 * step)
+    np.testing.assert_allclose(g.pdf(x), slope, rtol=1e-6)  # the central difference's own error
+    # At the offset: +inf below 2 total dof, e^(-nc/2) / (2 prod w^(h/2)) at 2, 0 above.
+    assert ib.GeneralizedChi2([1.0], 1).logpdf(0.0) == math.inf
+    assert ib.GeneralizedChi2([1.0, 0.3], 1).logpdf(0.0) == pytest.approx(-math.log(2 * math.sqrt(0.3)), rel=1e-14)
+    assert ib.GeneralizedChi2([1.0, 0.3], 2).logpdf(0.0) == -math.inf
+
+
+@pytest.mark.parametrize("case", ["decades2-10", "decades3-50-nc"])
+def test_quantiles_invert_the_tails(case):
+    g = _inversion_case(case)
+    for q in (1e-300, 1e-20, 1e-5, 0.3, 0.5, 0.999):
+        x = g.ppf(q)
+        assert g.cdf(x) == pytest.approx(q, rel=1e-11)
+        y = g.isf(q)
+        assert g.sf(y) == pytest.approx(q, rel=1e-11)
+    for log_q in (-100.0, -700.0):  # deep upper tails: the error reachable with 700 nats
+        x = g.isf(log_q=log_q)
+        assert g.logsf(x) == pytest.approx(log_q, rel=1e-12)
+    assert g.ppf(0.0) == g.offset and g.ppf(1.0) == math.inf and g.isf(1.0) == g.offset
+    np.testing.assert_allclose(g.ppf(np.array([[0.2, 0.8]])), [[g.ppf(0.2), g.ppf(0.8)]])
+    with pytest.raises(ValueError, match="q:"):
+        g.ppf(1.5)
+    with pytest.raises(ValueError, match="log_q:"):
+        g.isf(log_q=0.1)
+    with pytest.raises(TypeError, match="exactly one"):
+        g.ppf(0.5, log_q=-1.0)
+
+
+def test_std():
+    g = ib.GeneralizedChi2([1.0, 2.0], [1, 3], [0.5, 0])
+    assert g.std() == pytest.approx(math.sqrt(g.var()), rel=1e-15)

@@ -274,3 +274,23 @@ def test_beyond_the_series_range_is_an_error_but_the_cdf_is_one():
         d.logsf(1e300)
     with pytest.raises(ValueError, match="x: logpdf needs more than 1e8"):
         d.logpdf(np.array([1.0, 1e300]))
+
+
+def test_density_at_zero_follows_the_degrees_of_freedom():
+    # chi2_df density at 0: +inf below 2, 1/2 at 2 (times e^(-nc/2), over the scale), 0 above.
+    assert ib.ScaledNCX2(1.0, 1.0, 2.0).logpdf(0.0) == math.inf
+    assert ib.ScaledNCX2(2.0, 1.0, 2.0).logpdf(0.0) == pytest.approx(math.log(0.5 / 2.0) - 0.5, rel=1e-15)
+    assert ib.ScaledNCX2(3.0, 1.0, 2.0).logpdf(0.0) == -math.inf
+
+
+@pytest.mark.parametrize(("df", "nc", "scale"), [(5.0, 3.0, 0.5), (1.0, 0.0, 1.0), (200.0, 50.0, 0.01)])
+def test_quantiles_match_scipy_and_reach_deep_tails(df, nc, scale):
+    from scipy import stats
+
+    d = ib.ScaledNCX2(df, nc, scale)
+    q = np.array([1e-10, 0.01, 0.5, 0.99])
+    np.testing.assert_allclose(d.ppf(q), stats.ncx2.ppf(q, df, nc, scale=scale), rtol=1e-9)
+    np.testing.assert_allclose(d.isf(q), stats.ncx2.isf(q, df, nc, scale=scale), rtol=1e-9)
+    x = d.isf(log_q=-1e5)  # scipy has no answer here
+    assert d.logsf(x) == pytest.approx(-1e5, rel=1e-12)
+    assert d.logcdf(d.ppf(log_q=-300.0)) == pytest.approx(-300.0, rel=1e-12)

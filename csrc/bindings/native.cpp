@@ -254,6 +254,23 @@ py::tuple gchi2_evaluate(const py::array& weight, const py::array& dof, const py
   return py::make_tuple(log_cdf, log_sf, error, used);
 }
 
+// Returns (log_pdf, error) arrays of [count].
+py::tuple gchi2_log_pdf(const py::array& weight, const py::array& dof, const py::array& nc, double offset,
+                        const py::array& x, int threads) {
+  const py::ssize_t terms = weight.size(), count = x.size();
+  require(terms > 0, "weights: need at least one term");
+  const double* w = input_pointer<double>(weight, terms, "weights");
+  const double* h = input_pointer<double>(dof, terms, "dofs");
+  const double* n = input_pointer<double>(nc, terms, "noncentralities");
+  const double* xs = input_pointer<double>(x, count, "x");
+  py::array_t<double> log_pdf(count), error(count);
+  {
+    py::gil_scoped_release release;
+    ib::cpu::gchi2_log_pdf(w, h, n, terms, offset, xs, count, log_pdf.mutable_data(), error.mutable_data(), threads);
+  }
+  return py::make_tuple(log_pdf, error);
+}
+
 // dots, out: [na, nb] float64; norms: [na], [nb] float64; kind: ib::Kernel as int.
 void kernel_tile(int kind, const py::dict& params, const py::array& dots, const py::array& norms_a,
                  const py::array& norms_b, py::array out, int threads) {
@@ -298,6 +315,8 @@ PYBIND11_MODULE(_native, m) {
         py::arg("candidates"), py::arg("out"), py::arg("threads"));
   m.def("gchi2_evaluate", &gchi2_evaluate, py::arg("weights"), py::arg("dofs"), py::arg("noncentralities"),
         py::arg("offset"), py::arg("x"), py::arg("method"), py::arg("max_terms"), py::arg("threads"));
+  m.def("gchi2_log_pdf", &gchi2_log_pdf, py::arg("weights"), py::arg("dofs"), py::arg("noncentralities"),
+        py::arg("offset"), py::arg("x"), py::arg("threads"));
   m.def("kernel_tile", &kernel_tile, py::arg("kind"), py::arg("params"), py::arg("dots"), py::arg("norms_a"),
         py::arg("norms_b"), py::arg("out"), py::arg("threads"));
   m.def("max_threads", &max_threads);

@@ -92,4 +92,42 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
   }
 }
 
+void gchi2_log_pdf(const double* weight, const double* dof, const double* nc, std::int64_t terms, double offset,
+                   const double* x, std::int64_t count, double* log_pdf, double* error, int threads) {
+  Gchi2Terms g{weight, dof, nc, terms, 0.0};
+  double total_dof = 0.0, at_zero = 0.0;  // at_zero: log density at 0 when the total dof is 2
+  for (std::int64_t j = 0; j < terms; ++j) {
+    g.max_weight = std::fmax(g.max_weight, weight[j]);
+    total_dof += dof[j];
+    at_zero += -0.5 * nc[j] - 0.5 * dof[j] * std::log(weight[j]);
+  }
+  at_zero -= std::log(2.0);
+  // Ruben's mixture where it converges within 512 terms (few degrees of freedom, where the
+  // inversion's integrand decays only like t^-(m/2)), else the inversion, in parallel over x.
+  RubenSeries ruben(g);
+  std::vector<std::int64_t> invert;
+  for (std::int64_t i = 0; i < count; ++i) {
+    const double y = x[i] - offset;
+    error[i] = 0.0;
+    double remainder;
+    if (y > 0.0 && y < HUGE_VAL) {
+      if (ruben.log_pdf(y, 512, log_pdf[i], remainder)) {
+        error[i] = remainder + 1e-13;  // the walk of D over at most 512 terms
+      } else {
+        invert.push_back(i);
+      }
+    } else if (y == 0.0) {  // the density ~ y^(m/2 - 1) at 0
+      log_pdf[i] = total_dof < 2.0 ? HUGE_VAL : total_dof == 2.0 ? at_zero : -HUGE_VAL;
+    } else {
+      log_pdf[i] = -HUGE_VAL;
+    }
+  }
+  const auto inversions = static_cast<std::int64_t>(invert.size());
+#pragma omp parallel for schedule(dynamic) num_threads(threads) if (inversions > 1)
+  for (std::int64_t k = 0; k < inversions; ++k) {
+    const std::int64_t i = invert[k];
+    gchi2_log_density(g, x[i] - offset, log_pdf[i], error[i]);
+  }
+}
+
 }  // namespace ib::cpu

@@ -13,4 +13,9 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
                     const double* x, std::int64_t count, int method, std::int64_t max_terms, double* log_cdf,
                     double* log_sf, double* error, std::int8_t* method_used, int threads);
 
+// log density at each x (the inversion at the saddlepoint) and its absolute error estimate; NaN
+// where the integral could not reach 1e-6 within its budget.
+void gchi2_log_pdf(const double* weight, const double* dof, const double* nc, std::int64_t terms, double offset,
+                   const double* x, std::int64_t count, double* log_pdf, double* error, int threads);
+
 }  // namespace ib::cpu

@@ -14,7 +14,7 @@ void ncx2_evaluate(Ncx2Function function, const double* x, std::int64_t n, doubl
   for (std::int64_t i = 0; i < n; ++i) {
     const double y = x[i] / scale;
     if (function == Ncx2Function::log_pdf) {
-      out[i] = y > 0.0 && y < HUGE_VAL ? ncx2_density_moments(y, df, nc).log_pdf - log_scale : neg_inf();
+      out[i] = ncx2_log_pdf(y, df, nc, log_scale);
     } else {
       double log_cdf, log_sf;
       ncx2_log_cdf_sf(y, df, nc, log_cdf, log_sf);

@@ -26,7 +26,7 @@ __global__ void evaluate_kernel(int function, const double* x, std::int64_t n, d
        i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     const double y = x[i] / scale;
     if (function == 0) {
-      out[i] = y > 0.0 && y < HUGE_VAL ? ncx2_density_moments(y, df, nc).log_pdf - log_scale : neg_inf();
+      out[i] = ncx2_log_pdf(y, df, nc, log_scale);
     } else {
       double log_cdf, log_sf;
       ncx2_log_cdf_sf(y, df, nc, log_cdf, log_sf);

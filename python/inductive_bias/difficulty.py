@@ -53,22 +53,48 @@ def _error(error) -> float:
     return _validation.number("error", error, high=1.0)
 
 
-def _log_binomial(a: float, b: float) -> float:
-    """log C(a, b) for real a >= b >= 0."""
-    return float(math.lgamma(a + 1) - math.lgamma(b + 1) - math.lgamma(a - b + 1))
+def _log_rising(x: float, a: float) -> float:
+    """log Gamma(x + a) - log Gamma(x) for x > 0, a >= 0, to rounding: the integer part of a as a sum
+    of logs, the fractional part f by Stirling's series in 1/X for X = x + N >= 1000 (error ~ X^-5)
+    less the N factors log1p(f / (x + i)). The plain difference of lgamma values loses log10(x)
+    digits when x is large (a tiny delta makes x ~ 2 pi R / delta)."""
+    whole = math.floor(a)
+    f = a - whole
+    fraction = 0.0
+    if f > 0.0:
+        shift = max(0, math.ceil(1000.0 - x))
+        X = x + shift
+        d2, d3 = f * f - f, f**3 - 1.5 * f * f + 0.5 * f  # B_k(f) - B_k(0)
+        d4, d5 = f**4 - 2 * f**3 + f * f, f**5 - 2.5 * f**4 + 5 / 3 * f**3 - f / 6
+        fraction = math.fsum([f * math.log(X), d2 / (2 * X), -d3 / (6 * X**2), d4 / (12 * X**3), -d5 / (20 * X**4)]
+                             + [-math.log1p(f / (x + i)) for i in range(shift)])
+    if whole > 10**6:  # beyond any realistic intrinsic dimension: the plain difference
+        return fraction + math.lgamma(x + a) - math.lgamma(x + f)
+    return fraction + math.fsum(math.log(x + f + i) for i in range(int(whole)))
 
 
 def eigenvalue_count(m: float, R: float, delta: float) -> tuple[float, float]:
     """(K, log E): K = (sqrt((m-1)^2 + 4 M^2) - (m-1)) / 2 with M = 2 pi R / delta, and
-    E = C(m + K, m) + C(m + K - 1, m) with real binomials."""
+    E = C(m + K, m) + C(m + K - 1, m) with real binomials (both terms for every K > 0, as published)."""
     M = 2 * math.pi * R / delta
     # (sqrt(b^2 + 4M^2) - b) / 2 written as 2M^2 / (sqrt(b^2 + 4M^2) + b): no cancellation for large m.
     b = m - 1
     K = 2 * M * M / (math.sqrt(b * b + 4 * M * M) + b) if b >= 0 else (math.sqrt(b * b + 4 * M * M) - b) / 2
-    log_e1 = _log_binomial(m + K, m)
-    log_e2 = _log_binomial(m + K - 1, m) if K >= 1 else -math.inf
+    log_e1, log_e2 = _log_binomial(m, K), _log_binomial(m, K - 1)
     high, low = max(log_e1, log_e2), min(log_e1, log_e2)
     return K, high + math.log1p(math.exp(low - high))
+
+
+def _log_binomial(m: float, kappa: float) -> float:
+    """log C(m + kappa, m) for m >= 0, kappa > -1, to rounding. With m = n + f (n whole):
+    C = prod_{i=1..n} (1 + kappa / (f + i)) * Gamma(kappa + 1 + f) / (Gamma(1 + f) Gamma(kappa + 1)),
+    a sum of log1p terms with no cancellation, however large m or kappa."""
+    whole = math.floor(m)
+    f = m - whole
+    fraction = _log_rising(kappa + 1, f) - math.lgamma(1 + f)
+    if whole > 10**6:  # beyond any realistic intrinsic dimension: plain lgamma differences
+        return math.lgamma(m + kappa + 1) - math.lgamma(m + 1) - math.lgamma(kappa + 1)
+    return fraction + math.fsum(math.log1p(kappa / (f + i)) for i in range(1, int(whole) + 1))
 
 
 def bound(error: float, n: float, m: float, R: float, delta: float, P: float, D: float, B: float = 1.0) -> BoundResult:

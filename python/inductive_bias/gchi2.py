@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _backend, _validation
+from . import _backend, _quantile, _validation
 from ._backend import _native
 from ._arrays import Array
 
@@ -108,6 +108,48 @@ class GeneralizedChi2:
 
     def sf(self, x: float | Array, method: str = "auto") -> float | np.ndarray:
         return self._result(x, np.exp(self.evaluate(x, method).log_sf))
+
+    def logpdf(self, x: float | Array) -> float | np.ndarray:
+        """log density, by the same inversion at the saddlepoint (+inf / finite / -inf at the offset
+        for total degrees of freedom below 2 / equal to 2 / above 2)."""
+        values = np.asarray(x, dtype=np.float64)
+        if np.any(np.isnan(values)):
+            raise ValueError("x: contains NaN")
+        flat = np.ascontiguousarray(values.ravel())
+        if self.weights.size == 0:
+            raise ValueError("logpdf: the constant offset has no density")
+        log_pdf, _ = _native.gchi2_log_pdf(self.weights, self.dofs, self.noncentralities, self.offset, flat,
+                                           _backend.get_num_threads())
+        if np.any(np.isnan(log_pdf)):
+            raise ValueError("x: the density's inversion could not reach 1e-6 within its budget at some x")
+        return self._result(x, log_pdf.reshape(values.shape))
+
+    def pdf(self, x: float | Array) -> float | np.ndarray:
+        return self._result(x, np.exp(self.logpdf(x)))
+
+    def ppf(self, q: float | Array | None = None, *, log_q: float | Array | None = None) -> float | np.ndarray:
+        """The x with P(Q <= x) = q, or with log P(Q <= x) = log_q (down to any log_q: -1e6 is fine
+        where the lower tail reaches it in double precision)."""
+        return self._quantile(q, log_q, upper=False)
+
+    def isf(self, q: float | Array | None = None, *, log_q: float | Array | None = None) -> float | np.ndarray:
+        """The x with P(Q > x) = q, or with log P(Q > x) = log_q: the error reachable with a given
+        number of bits is isf / ppf of log_q = -bits log 2."""
+        return self._quantile(q, log_q, upper=True)
+
+    def _quantile(self, q, log_q, upper: bool):
+        log_targets = _quantile.targets(q, log_q)
+        if self.weights.size == 0:  # the constant: every quantile is the offset
+            return self._result(log_targets, np.full(np.shape(log_targets), self.offset))
+
+        def tail(x):
+            e = self.evaluate(x)
+            return e.log_sf if upper else e.log_cdf
+
+        return _quantile.solve(log_targets, upper, tail, self.logpdf, self.offset, self.mean() - self.offset)
+
+    def std(self) -> float:
+        return math.sqrt(self.var())
 
     def cumulant(self, n: int) -> float:
         """n-th cumulant: 2^(n-1) (n-1)! sum w^n (h + n nc), plus the offset for n = 1."""

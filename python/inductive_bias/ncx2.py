@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import _backend, _validation
+from . import _backend, _quantile, _validation
 from ._arrays import Array, array_module, as_array
 from ._backend import _native
 
@@ -80,6 +80,14 @@ class ScaledNCX2:
         return _exp(self.logsf(x))
 
     # ---- moments and sampling ------------------------------------------------------------------
+    def ppf(self, q: float | Array | None = None, *, log_q: float | Array | None = None) -> float | np.ndarray:
+        """The x with P(X <= x) = q, or with log P(X <= x) = log_q (log space: any depth)."""
+        return _quantile.solve(_quantile.targets(q, log_q), False, self.logcdf, self.logpdf, 0.0, self.mean())
+
+    def isf(self, q: float | Array | None = None, *, log_q: float | Array | None = None) -> float | np.ndarray:
+        """The x with P(X > x) = q, or with log P(X > x) = log_q."""
+        return _quantile.solve(_quantile.targets(q, log_q), True, self.logsf, self.logpdf, 0.0, self.mean())
+
     def mean(self) -> float:
         return self.scale * (self.df + self.nc)
 

@@ -122,10 +122,11 @@ IB_HD void gchi2_saddlepoint(const Gchi2Terms& g, double y, double mean, double 
 // error of log P); NaN when the rest cannot be made small within the node budget (few degrees of
 // freedom decay like t^-(m/2 + 1)): the caller then uses another method.
 
-// g(t): its real part and its modulus.
-IB_HD void gchi2_inversion_node(const Gchi2Terms& g, double y, double c, double z, double t, double& real,
-                                double& magnitude) {
+// g(t) (for the density: exp(K(c + i t) - K(c) - i t y) K'(c + i t)): its real part and modulus.
+IB_HD void gchi2_inversion_node(const Gchi2Terms& g, double y, double c, double z, double t, bool density,
+                                double& real, double& magnitude) {
   double re = 0.0, im = -t * y;  // K(c + i t) - K(c) - i t y
+  double kp_re = 0.0, kp_im = 0.0;  // K'(c + i t), for the density
   for (std::int64_t j = 0; j < g.n; ++j) {
     const double w = g.weight[j];
     const double q0 = ((g.max_weight - w) + z * w) / g.max_weight;  // 1 - 2 c w_j > 0
@@ -137,6 +138,17 @@ IB_HD void gchi2_inversion_node(const Gchi2Terms& g, double y, double c, double 
       re += -2.0 * g.nc[j] * w * w * t * t / (q0 * denom);
       im += g.nc[j] * w * t / denom;
     }
+    if (density) {  // h w / q + nc w / q^2 with 1 / q = (1 + i r) / (q0 (1 + r^2))
+      const double inv = 1.0 / (q0 * (1.0 + r * r));
+      kp_re += g.dof[j] * w * inv + g.nc[j] * w * inv * inv * (1.0 - r * r);
+      kp_im += g.dof[j] * w * inv * r + g.nc[j] * w * inv * inv * 2.0 * r;
+    }
+  }
+  if (density) {
+    const double e = exp(re);
+    real = e * (kp_re * cos(im) - kp_im * sin(im));
+    magnitude = e * sqrt(kp_re * kp_re + kp_im * kp_im);
+    return;
   }
   // e^(re + i im) / (c + i t) = e^re (cos im + i sin im) (c - i t) / (c^2 + t^2)
   const double scale = exp(re) / (c * c + t * t);
@@ -144,35 +156,23 @@ IB_HD void gchi2_inversion_node(const Gchi2Terms& g, double y, double c, double 
   magnitude = scale * sqrt(c * c + t * t);
 }
 
-IB_HD void gchi2_inversion(const Gchi2Terms& g, double y, double& log_cdf, double& log_sf, double& error) {
-  double k0, k1, k2;
-  const double z_hat = gchi2_saddle_z(g, y);
-  gchi2_cgf(g, z_hat, k0, k1, k2);
-  const double c_hat = (1.0 - z_hat) / (2.0 * g.max_weight);
-  const double width = 1.0 / sqrt(k2);
-  bool lower = true;
-  double z = z_hat;
-  if (c_hat >= width) {
-    lower = false;
-  } else if (c_hat > -width) {
-    z = 1.0 + 2.0 * width * g.max_weight;  // c = -width
-  }
-  gchi2_cgf(g, z, k0, k1, k2);
-  const double c = (1.0 - z) / (2.0 * g.max_weight);
-  const double A = 1.0 / sqrt(k2);
-  const double d = fmin(0.5 * fmin(fabs(c), z / (2.0 * g.max_weight)), 2.0 * A);
-  double h = 2.0 * 3.141592653589793 * d / 38.0;  // e^-38 = 3e-17
-  const double log_chernoff = k0 - c * y;
+// The integral of g over the real line (see above) on the line Re s = c (c = (1 - z) / (2 w_max)),
+// g analytic in |Im t| < d, bell width A. Returns false when the rest cannot be made small within
+// the budget. error: the relative error estimate of `sum`.
+IB_HD bool gchi2_line_integral(const Gchi2Terms& g, double y, double c, double z, double A, double d, bool density,
+                               double& sum, double& error) {
+  const double strip = fmin(0.5 * d, 2.0 * A);
+  double h = 2.0 * 3.141592653589793 * strip / 38.0;  // e^-38 = 3e-17
   const double eps = 2.220446049250313e-16;
-  const double budget = fmax(4e6, 400.0 * static_cast<double>(g.n));  // node x term evaluations (~30 ms at few terms)
+  const double budget = fmax(4e6, 400.0 * static_cast<double>(g.n));  // node x term evaluations
   double value, size;
-  gchi2_inversion_node(g, y, c, z, 0.0, value, size);
+  gchi2_inversion_node(g, y, c, z, 0.0, density, value, size);
   double total = 0.5 * value, magnitude = 0.5 * size, last_size = size, rest = HUGE_VAL;
   std::int64_t nodes = 0;
   const double max_nodes = budget / (3.0 * static_cast<double>(g.n));
   for (std::int64_t k = 1; k < max_nodes; ++k) {
     const double t = k * h;
-    gchi2_inversion_node(g, y, c, z, t, value, size);
+    gchi2_inversion_node(g, y, c, z, t, density, value, size);
     total += value;
     magnitude += size;
     nodes = k;
@@ -190,11 +190,12 @@ IB_HD void gchi2_inversion(const Gchi2Terms& g, double y, double& log_cdf, doubl
     last_size = size;
   }
   // Halve the step (the midpoints) until successive sums agree to ~1e-15.
-  double sum = 2.0 * h * total, change = HUGE_VAL;  // the whole line: g(-t) = conj g(t)
+  sum = 2.0 * h * total;  // the whole line: g(-t) = conj g(t)
+  double change = HUGE_VAL;
   for (int halving = 0; halving < 4 && 2.0 * (nodes + 1) * g.n < budget; ++halving) {
     double mid = 0.0;
     for (std::int64_t k = 0; k <= nodes; ++k) {
-      gchi2_inversion_node(g, y, c, z, (k + 0.5) * h, value, size);
+      gchi2_inversion_node(g, y, c, z, (k + 0.5) * h, density, value, size);
       mid += value;
       magnitude += size;
     }
@@ -207,12 +208,35 @@ IB_HD void gchi2_inversion(const Gchi2Terms& g, double y, double& log_cdf, doubl
     nodes = 2 * nodes + 1;
     if (change < 1e-15 * fabs(sum)) break;
   }
+  error = (change + 2.0 * h * rest + 64.0 * eps * 2.0 * h * magnitude) / fabs(sum);
+  return error < 1e-6;
+}
+
+IB_HD void gchi2_inversion(const Gchi2Terms& g, double y, double& log_cdf, double& log_sf, double& error) {
+  double k0, k1, k2;
+  const double z_hat = gchi2_saddle_z(g, y);
+  gchi2_cgf(g, z_hat, k0, k1, k2);
+  const double c_hat = (1.0 - z_hat) / (2.0 * g.max_weight);
+  const double width = 1.0 / sqrt(k2);
+  bool lower = true;
+  double z = z_hat;
+  if (c_hat >= width) {
+    lower = false;
+  } else if (c_hat > -width) {
+    z = 1.0 + 2.0 * width * g.max_weight;  // c = -width
+  }
+  gchi2_cgf(g, z, k0, k1, k2);
+  const double c = (1.0 - z) / (2.0 * g.max_weight);
+  const double log_chernoff = k0 - c * y;
+  double sum;
+  const bool ok = gchi2_line_integral(g, y, c, z, 1.0 / sqrt(k2), fmin(fabs(c), z / (2.0 * g.max_weight)), false,
+                                      sum, error);
   const double signed_sum = lower ? -sum : sum;
-  error = (change + 2.0 * h * rest + 64.0 * eps * 2.0 * h * magnitude) / fabs(sum) + 16.0 * eps * fabs(log_chernoff);
-  if (!(signed_sum > 0.0) || !(error < 1e-6)) {  // no trustworthy value: the caller uses another method
+  if (!ok || !(signed_sum > 0.0)) {  // no trustworthy value: the caller uses another method
     log_cdf = log_sf = error = NAN;
     return;
   }
+  error += 16.0 * 2.220446049250313e-16 * fabs(log_chernoff);  // rounding of K(c) - c y, absolute in log P
   const double log_tail = log_chernoff + log(signed_sum) - 1.8378770664093454836;  // - log(2 pi)
   if (lower) {
     log_cdf = fmin(log_tail, 0.0);
@@ -221,6 +245,25 @@ IB_HD void gchi2_inversion(const Gchi2Terms& g, double y, double& log_cdf, doubl
     log_sf = fmin(log_tail, 0.0);
     log_cdf = log1m_exp(log_sf);
   }
+}
+
+// log density at y > 0: f(y) = (1 / 2 pi y) e^(K(c) - c y) Int K'(c + it) e^(K(c + it) - K(c) - i t y) dt
+// at the saddlepoint c (Int (K' - y) e^(K - s y) ds = 0 turns the plain inversion, whose integrand
+// decays only like t^-(m/2), into one that decays like the CDF's). NaN when the integral fails.
+IB_HD void gchi2_log_density(const Gchi2Terms& g, double y, double& log_pdf, double& error) {
+  double k0, k1, k2;
+  const double z = gchi2_saddle_z(g, y);
+  gchi2_cgf(g, z, k0, k1, k2);
+  const double c = (1.0 - z) / (2.0 * g.max_weight);
+  double sum;
+  const bool ok = gchi2_line_integral(g, y, c, z, 1.0 / sqrt(k2), z / (2.0 * g.max_weight), true, sum, error);
+  if (!ok || !(sum > 0.0)) {
+    log_pdf = error = NAN;
+    return;
+  }
+  const double log_chernoff = k0 - c * y;
+  error += 16.0 * 2.220446049250313e-16 * fabs(log_chernoff);
+  log_pdf = log_chernoff + log(sum) - log(y) - 1.8378770664093454836;
 }
 
 // Ruben's series (Farebrother's AS 204 form) with beta = min weight:
@@ -292,6 +335,32 @@ class RubenSeries {
       }
     }
     out = log_sum;
+    return false;
+  }
+
+  // log density at y by the same mixture: sum_k a_k f_{chi2_{m + 2k}}(y / beta) / beta, whose terms
+  // are a_k D(s - 1) / (2 beta) at s = m/2 + k; false if max_terms do not bring the bound on the
+  // rest (once s >= h, D(s') <= D(s) for s' > s, so the rest is below (1 - mass) D(s)) under 1e-16.
+  bool log_pdf(double y, std::int64_t max_terms, double& out, double& remainder) {
+    const double h = 0.5 * y / beta_;
+    const double a_half = 0.5 * m_;
+    double log_sum = -HUGE_VAL, mass = 0.0;
+    double log_d = log_gamma_prefix(a_half, h) - log(a_half);  // D(m/2)
+    for (std::int64_t k = 0; k < max_terms; ++k) {
+      extend(k);
+      const double log_a = log(b_[k]) + log_scale_at_(k);
+      mass += exp(log_a);
+      const double s = a_half + k;
+      log_sum = log_add_exp(log_sum, log_a + log_d + log(s) - log(h));  // a_k D(s - 1)
+      if (s >= h) {
+        remainder = exp(log1p(-fmin(mass, 1.0 - 1e-16)) + log_d - log_sum);
+        if (remainder < 1e-16) {
+          out = log_sum - log(2.0 * beta_);
+          return true;
+        }
+      }
+      log_d += log(h) - log(s + 1.0);
+    }
     return false;
   }
 

@@ -295,6 +295,15 @@ struct LikelihoodTerms {
   double value, grad[3], hess[6];
 };
 
+// log density of scale * ncx2(df, nc) at x = y * scale, y >= 0: the density walk for y > 0, and at
+// y = 0 its limit: +inf for df < 2, e^(-nc/2) / 2 for df = 2 (the chi2_2 density at 0), 0 for df > 2.
+IB_HD double ncx2_log_pdf(double y, double df, double nc, double log_scale) {
+  if (y > 0.0 && y < HUGE_VAL) return ncx2_density_moments(y, df, nc).log_pdf - log_scale;
+  if (y == 0.0 && df < 2.0) return HUGE_VAL;
+  if (y == 0.0 && df == 2.0) return -0.69314718055994530942 - 0.5 * nc - log_scale;
+  return neg_inf();
+}
+
 IB_HD LikelihoodTerms ncx2_likelihood_terms(double x, double df, double nc, double scale) {
   const double y = x / scale, a = 0.5 * df, h = 0.5 * y, lambda = 0.5 * nc;
   const Ncx2DensityMoments m = ncx2_density_moments(y, df, nc);
