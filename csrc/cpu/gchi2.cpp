@@ -43,7 +43,7 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
     }
     if (method == 0 || method == 1) {
       double value, remainder;
-      if (ruben.log_cdf(y, ruben_terms, value, remainder)) {
+      if ((method == 1 || ruben.promising(y, ruben_terms)) && ruben.log_cdf(y, ruben_terms, value, remainder)) {
         log_cdf[i] = value;
         log_sf[i] = log1m_exp(value);
         // The truncated terms (bounded) plus rounding: the incomplete-gamma walk recomputes directly
@@ -111,7 +111,7 @@ void gchi2_log_pdf(const double* weight, const double* dof, const double* nc, st
     error[i] = 0.0;
     double remainder;
     if (y > 0.0 && y < HUGE_VAL) {
-      if (ruben.log_pdf(y, 512, log_pdf[i], remainder)) {
+      if (ruben.promising(y, 512) && ruben.log_pdf(y, 512, log_pdf[i], remainder)) {
         error[i] = remainder + 1e-13;  // the walk of D over at most 512 terms
       } else {
         invert.push_back(i);

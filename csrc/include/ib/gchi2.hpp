@@ -288,6 +288,17 @@ class RubenSeries {
     g_k_.push_back(0.0);  // g_0 is unused
   }
 
+  // Whether the series can be expected to converge within `terms` terms at y: its terms shrink like
+  // gamma_max^k (gamma_max = 1 - min w / max w) and, once k passes h = y / (2 beta) by a few
+  // sqrt(h), like a Poisson tail; building the coefficients costs O(terms^2), so a hopeless attempt
+  // is skipped.
+  bool promising(double y, std::int64_t terms) const {
+    const double gamma_max = 1.0 - beta_ / g_.max_weight;
+    const double geometric = gamma_max > 0.0 ? 37.0 / -log(gamma_max) : 0.0;
+    const double h = 0.5 * y / beta_;
+    return geometric <= static_cast<double>(terms) || h + 6.0 * sqrt(h) + 37.0 <= static_cast<double>(terms);
+  }
+
   // log P(Q <= y) by the series; returns false if `max_terms` terms do not bring the bound on the
   // remainder below 1e-16 of the sum (the caller then uses the saddlepoint). remainder: that bound,
   // relative.
