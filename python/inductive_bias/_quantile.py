@@ -33,7 +33,7 @@ def targets(q, log_q) -> np.ndarray:
 
 
 def solve(log_q: np.ndarray, upper: bool, log_tail: Callable, log_pdf: Callable, low: float,
-          start: float) -> np.ndarray:
+          start: float) -> float | np.ndarray:
     """x per entry of log_q (same shape); ``low`` is the lower end of the support, ``start`` > 0 a
     typical value of x - low (the mean's)."""
     flat = np.asarray(log_q, dtype=np.float64).ravel()
