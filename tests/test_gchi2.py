@@ -263,3 +263,12 @@ def test_quantiles_invert_the_tails(case):
 def test_std():
     g = ib.GeneralizedChi2([1.0, 2.0], [1, 3], [0.5, 0])
     assert g.std() == pytest.approx(math.sqrt(g.var()), rel=1e-15)
+
+
+def test_far_upper_tail_is_never_silently_wrong():
+    # Beyond the range of K'' the saddlepoint used to report log P(Q <= 1e300) = -0.61 with error 0.
+    g = ib.GeneralizedChi2(10.0 ** (-2 * np.arange(10) / 9), [10, 8, 10, 10, 1, 2, 9, 1, 2, 2], 1.0)
+    for x in (1e50, 1e200, 1e300):
+        e = g.evaluate(x)
+        assert float(e.log_cdf) == 0.0
+        assert float(e.log_sf) == pytest.approx(-x / 2, rel=1e-12)  # -x / (2 max w), to within log and sqrt terms

@@ -294,3 +294,12 @@ def test_quantiles_match_scipy_and_reach_deep_tails(df, nc, scale):
     x = d.isf(log_q=-1e5)  # scipy has no answer here
     assert d.logsf(x) == pytest.approx(-1e5, rel=1e-12)
     assert d.logcdf(d.ppf(log_q=-300.0)) == pytest.approx(-300.0, rel=1e-12)
+
+
+def test_quantiles_near_one_use_the_other_tail():
+    # q = 1 - 1e-20 has its digits in 1 - q: chi2_1 ppf(log_q=-1e-20) = isf(1e-20).
+    from scipy import stats
+
+    d = ib.ScaledNCX2(1.0, 0.0, 1.0)
+    assert d.ppf(log_q=-1e-20) == pytest.approx(stats.chi2.isf(1e-20, 1), rel=1e-13)
+    assert d.isf(log_q=-1e-20) == pytest.approx(stats.chi2.ppf(1e-20, 1), rel=1e-13)

@@ -50,8 +50,13 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
         // once its error growth passes e^8 ulp (7e-13 relative in P, so absolute in log P).
         error[i] = remainder + 1e-12;
         method_used[i] = 1;
-        // A tiny upper tail loses its relative accuracy in 1 - P: the inversion gives it.
-        if (log_sf[i] < std::log(1e-8)) invert.push_back(i);
+        // 1 - P carries Ruben's error times P / (1 - P): below 1e-3 the inversion gives the upper
+        // tail; above, the error reported covers both tails.
+        if (log_sf[i] < std::log(1e-3)) {
+          invert.push_back(i);
+        } else {
+          error[i] *= std::fmax(1.0, std::exp(log_cdf[i] - log_sf[i]));
+        }
         continue;
       }
       if (method == 1) {
@@ -74,10 +79,16 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
     double inv_cdf, inv_sf, inv_error;
     gchi2_inversion(g, y, inv_cdf, inv_sf, inv_error);
     if (method_used[i] == 1) {  // Ruben's lower tail stays; the upper tail from the inversion
-      if (std::isfinite(inv_error)) {
-        log_sf[i] = inv_sf;
-        error[i] = std::fmax(error[i], inv_error);
+      const double complement_error = error[i] * std::exp(log_cdf[i] - log_sf[i]);  // Ruben's 1 - P
+      if (!std::isfinite(inv_error)) {  // else the saddlepoint's, if its error is the smaller
+        gchi2_saddlepoint(g, y, mean, var, k3, inv_cdf, inv_sf, inv_error);
+        if (!(inv_error < complement_error)) {
+          error[i] = complement_error;
+          continue;
+        }
       }
+      log_sf[i] = inv_sf;
+      error[i] = std::fmax(error[i], inv_error);
     } else if (std::isfinite(inv_error)) {
       log_cdf[i] = inv_cdf;
       log_sf[i] = inv_sf;
@@ -86,6 +97,7 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
     } else if (method == 0) {  // the inversion could not reach its tolerance: the saddlepoint
       gchi2_saddlepoint(g, y, mean, var, k3, log_cdf[i], log_sf[i], error[i]);
       method_used[i] = 2;
+      if (!std::isfinite(error[i]) && y > mean) gchi2_far_upper(g, y, log_cdf[i], log_sf[i], error[i]);
     } else {
       log_cdf[i] = log_sf[i] = error[i] = NAN;
     }
@@ -117,7 +129,8 @@ void gchi2_log_pdf(const double* weight, const double* dof, const double* nc, st
         invert.push_back(i);
       }
     } else if (y == 0.0) {  // the density ~ y^(m/2 - 1) at 0
-      log_pdf[i] = total_dof < 2.0 ? HUGE_VAL : total_dof == 2.0 ? at_zero : -HUGE_VAL;
+      const bool two = std::fabs(total_dof - 2.0) <= 1e-12 * total_dof;  // dofs summed in floating point
+      log_pdf[i] = two ? at_zero : total_dof < 2.0 ? HUGE_VAL : -HUGE_VAL;
     } else {
       log_pdf[i] = -HUGE_VAL;
     }

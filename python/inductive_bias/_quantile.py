@@ -32,20 +32,25 @@ def targets(q, log_q) -> np.ndarray:
     return log_q
 
 
-def solve(log_q: np.ndarray, upper: bool, log_tail: Callable, log_pdf: Callable, low: float,
+def solve(log_q: np.ndarray, upper: bool, log_cdf: Callable, log_sf: Callable, log_pdf: Callable, low: float,
           start: float) -> float | np.ndarray:
     """x per entry of log_q (same shape); ``low`` is the lower end of the support, ``start`` > 0 a
-    typical value of x - low (the mean's)."""
+    typical value of x - low (the mean's). A probability above 1/2 is solved for in the other tail,
+    log(1 - q), where its digits are."""
     flat = np.asarray(log_q, dtype=np.float64).ravel()
-    out = np.array([_one(float(v), upper, log_tail, log_pdf, low, start) for v in flat])
+    out = np.array([_one(float(v), upper, log_cdf, log_sf, log_pdf, low, start) for v in flat])
     return out.reshape(np.shape(log_q)) if np.ndim(log_q) else float(out[0])
 
 
-def _one(target: float, upper: bool, log_tail: Callable, log_pdf: Callable, low: float, start: float) -> float:
+def _one(target: float, upper: bool, log_cdf: Callable, log_sf: Callable, log_pdf: Callable, low: float,
+         start: float) -> float:
     if target == 0.0:  # P = 1: the whole support
         return low if upper else math.inf
     if target == -math.inf:
         return math.inf if upper else low
+    if target > -math.log(2.0):
+        target, upper = math.log(-math.expm1(target)), not upper
+    log_tail = log_sf if upper else log_cdf
 
     def f(v):  # (log tail - target, its derivative in the solve variable)
         y = math.exp(v) if not upper else v
@@ -91,7 +96,7 @@ def _one(target: float, upper: bool, log_tail: Callable, log_pdf: Callable, low:
     value, slope = f(v)
     previous = None
     for _ in range(_ITERATIONS):
-        if abs(value) <= 1e-15 * max(1.0, abs(target)):
+        if abs(value) <= 1e-15 * abs(target):  # |target| >= log 2
             break
         if more(value):
             lo = v

@@ -142,11 +142,8 @@ class GeneralizedChi2:
         if self.weights.size == 0:  # the constant: every quantile is the offset
             return self._result(log_targets, np.full(np.shape(log_targets), self.offset))
 
-        def tail(x):
-            e = self.evaluate(x)
-            return e.log_sf if upper else e.log_cdf
-
-        return _quantile.solve(log_targets, upper, tail, self.logpdf, self.offset, self.mean() - self.offset)
+        return _quantile.solve(log_targets, upper, lambda x: self.evaluate(x).log_cdf,
+                               lambda x: self.evaluate(x).log_sf, self.logpdf, self.offset, self.mean() - self.offset)
 
     def std(self) -> float:
         return math.sqrt(self.var())

@@ -82,11 +82,13 @@ class ScaledNCX2:
     # ---- moments and sampling ------------------------------------------------------------------
     def ppf(self, q: float | Array | None = None, *, log_q: float | Array | None = None) -> float | np.ndarray:
         """The x with P(X <= x) = q, or with log P(X <= x) = log_q (log space: any depth)."""
-        return _quantile.solve(_quantile.targets(q, log_q), False, self.logcdf, self.logpdf, 0.0, self.mean())
+        return _quantile.solve(_quantile.targets(q, log_q), False, self.logcdf, self.logsf, self.logpdf, 0.0,
+                               self.mean())
 
     def isf(self, q: float | Array | None = None, *, log_q: float | Array | None = None) -> float | np.ndarray:
         """The x with P(X > x) = q, or with log P(X > x) = log_q."""
-        return _quantile.solve(_quantile.targets(q, log_q), True, self.logsf, self.logpdf, 0.0, self.mean())
+        return _quantile.solve(_quantile.targets(q, log_q), True, self.logcdf, self.logsf, self.logpdf, 0.0,
+                               self.mean())
 
     def mean(self) -> float:
         return self.scale * (self.df + self.nc)

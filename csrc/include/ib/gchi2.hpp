@@ -81,6 +81,10 @@ IB_HD void gchi2_saddlepoint(const Gchi2Terms& g, double y, double mean, double 
   gchi2_cgf(g, z, k0, k1, k2);
   const double s = (1.0 - z) / (2.0 * g.max_weight);
   const double w2 = 2.0 * (s * y - k0);
+  if (!(w2 > 0.0) && fabs(y - mean) > sqrt(var)) {  // far out, K overflowed: no answer
+    log_cdf = log_sf = error = NAN;
+    return;
+  }
   if (fabs(y - mean) < 1e-6 * sqrt(var) || !(w2 > 0.0)) {  // at the mean: the limit of Lugannani-Rice
     const double cdf = 0.5 + k3 / (6.0 * 2.5066282746310002 * var * sqrt(var));
     log_cdf = log(cdf);
@@ -299,6 +303,8 @@ inline void gchi2_inversion(const Gchi2Terms& g, double y, double& log_cdf, doub
     log_sf = fmin(log_tail, 0.0);
     log_cdf = log1m_exp(log_sf);
   }
+  // The complement's log carries the error times P / (1 - P): report the larger of the two.
+  error *= fmax(1.0, exp(log_tail - (lower ? log_sf : log_cdf)));
 }
 
 // log density at y > 0: f(y) = (1 / 2 pi y) e^(K(c) - c y) Int K'(c + it) e^(K(c + it) - K(c) - i t y) dt
@@ -318,6 +324,23 @@ inline void gchi2_log_density(const Gchi2Terms& g, double y, double& log_pdf, do
   const double log_chernoff = k0 - c * y;
   error += 16.0 * 2.220446049250313e-16 * fabs(log_chernoff);
   log_pdf = log_chernoff + log(sum) - log(y) - 1.8378770664093454836;
+}
+
+// Far in the upper tail (y beyond where K and its derivatives stay in double range), log P(Q > y)
+// is -y / (2 w_max) to within terms of order log y and sqrt(nc y / w_max): those terms, bounded,
+// are the error, negligible against y there. log P(Q <= y) = 0 (the upper tail is below e^-700).
+inline void gchi2_far_upper(const Gchi2Terms& g, double y, double& log_cdf, double& log_sf, double& error) {
+  double dof = 0.0, nc = 0.0, rest = 0.0;
+  for (std::int64_t j = 0; j < g.n; ++j) {
+    dof += g.dof[j];
+    nc += g.nc[j];
+    if (g.weight[j] < g.max_weight) rest += 0.5 * g.dof[j] * -log1p(-g.weight[j] / g.max_weight);
+  }
+  const double scaled = y / (2.0 * g.max_weight);
+  log_sf = -scaled;
+  log_cdf = 0.0;
+  error = (0.5 * dof + 1.0) * log(scaled) + rest + 2.0 * sqrt(nc * scaled) + nc + lgamma(0.5 * dof + 1.0);
+  if (!(scaled > 1e3 * error)) log_cdf = log_sf = error = NAN;  // not far enough for this form
 }
 
 // Ruben's series (Farebrother's AS 204 form) with beta = min weight:
