@@ -53,24 +53,19 @@ def _error(error) -> float:
     return _validation.number("error", error, high=1.0)
 
 
-def _log_rising(x: float, a: float) -> float:
-    """log Gamma(x + a) - log Gamma(x) for x > 0, a >= 0, to rounding: the integer part of a as a sum
-    of logs, the fractional part f by Stirling's series in 1/X for X = x + N >= 1000 (error ~ X^-5)
-    less the N factors log1p(f / (x + i)). The plain difference of lgamma values loses log10(x)
-    digits when x is large (a tiny delta makes x ~ 2 pi R / delta)."""
-    whole = math.floor(a)
-    f = a - whole
-    fraction = 0.0
-    if f > 0.0:
-        shift = max(0, math.ceil(1000.0 - x))
-        X = x + shift
-        d2, d3 = f * f - f, f**3 - 1.5 * f * f + 0.5 * f  # B_k(f) - B_k(0)
-        d4, d5 = f**4 - 2 * f**3 + f * f, f**5 - 2.5 * f**4 + 5 / 3 * f**3 - f / 6
-        fraction = math.fsum([f * math.log(X), d2 / (2 * X), -d3 / (6 * X**2), d4 / (12 * X**3), -d5 / (20 * X**4)]
-                             + [-math.log1p(f / (x + i)) for i in range(shift)])
-    if whole > 10**6:  # beyond any realistic intrinsic dimension: the plain difference
-        return fraction + math.lgamma(x + a) - math.lgamma(x + f)
-    return fraction + math.fsum(math.log(x + f + i) for i in range(int(whole)))
+def _log_rising_fraction(x: float, f: float) -> float:
+    """log Gamma(x + f) - log Gamma(x) for x > 0 and 0 <= f < 1, to rounding: Stirling's series in
+    1/X for X = x + N >= 1000 (error ~ X^-5) less the N factors log1p(f / (x + i)). The plain
+    difference of lgamma values loses log10(x) digits when x is large (a tiny delta makes x ~ 2 pi R
+    / delta)."""
+    if f == 0.0:
+        return 0.0
+    shift = max(0, math.ceil(1000.0 - x))
+    X = x + shift
+    d2, d3 = f * f - f, f**3 - 1.5 * f * f + 0.5 * f  # B_k(f) - B_k(0)
+    d4, d5 = f**4 - 2 * f**3 + f * f, f**5 - 2.5 * f**4 + 5 / 3 * f**3 - f / 6
+    return math.fsum([f * math.log(X), d2 / (2 * X), -d3 / (6 * X**2), d4 / (12 * X**3), -d5 / (20 * X**4)]
+                     + [-math.log1p(f / (x + i)) for i in range(shift)])
 
 
 def eigenvalue_count(m: float, R: float, delta: float) -> tuple[float, float]:
@@ -90,10 +85,10 @@ def _log_binomial(m: float, kappa: float) -> float:
     C = prod_{i=1..n} (1 + kappa / (f + i)) * Gamma(kappa + 1 + f) / (Gamma(1 + f) Gamma(kappa + 1)),
     a sum of log1p terms with no cancellation, however large m or kappa."""
     whole = math.floor(m)
-    f = m - whole
-    fraction = _log_rising(kappa + 1, f) - math.lgamma(1 + f)
     if whole > 10**6:  # beyond any realistic intrinsic dimension: plain lgamma differences
         return math.lgamma(m + kappa + 1) - math.lgamma(m + 1) - math.lgamma(kappa + 1)
+    f = m - whole
+    fraction = _log_rising_fraction(kappa + 1, f) - math.lgamma(1 + f)
     return fraction + math.fsum(math.log1p(kappa / (f + i)) for i in range(1, int(whole) + 1))
 
 

@@ -141,7 +141,6 @@ class GeneralizedChi2:
         log_targets = _quantile.targets(q, log_q)
         if self.weights.size == 0:  # the constant: every quantile is the offset
             return self._result(log_targets, np.full(np.shape(log_targets), self.offset))
-
         return _quantile.solve(log_targets, upper, lambda x: self.evaluate(x).log_cdf,
                                lambda x: self.evaluate(x).log_sf, self.logpdf, self.offset, self.mean() - self.offset)
 
