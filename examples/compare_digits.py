@@ -12,7 +12,7 @@ import time
 
 
 import inductive_bias as ib
-from inductive_bias.report import load_task
+from inductive_bias.datasets import load_task
 
 
 def main():

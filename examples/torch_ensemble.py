@@ -16,7 +16,7 @@ import torch
 from torch.func import functional_call, stack_module_state, vmap
 
 import inductive_bias as ib
-from inductive_bias.report import load_task
+from inductive_bias.datasets import load_task
 
 
 def train_ensemble(seeds, X_train, Y_train, X_test, width, epochs, lr=1e-2):

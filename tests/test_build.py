@@ -34,10 +34,10 @@ def test_cuda_available_is_a_bool_and_consistent():
 def test_cuda_status_says_why_not():
     from inductive_bias import _backend
 
-    if _backend._native_cuda is None:
+    if _backend.native_cuda is None:
         assert "not built" in ib.cuda_status()
         return
-    count, message = _backend._native_cuda.device_status()
+    count, message = _backend.native_cuda.device_status()
     assert count >= 0 and isinstance(message, str)
     if count == 0:  # e.g. "CUDA driver version is insufficient ...; driver supports CUDA 0.0, ..."
         assert message and "runtime" in message or message == "no CUDA device"

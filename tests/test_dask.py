@@ -14,7 +14,7 @@ threadpoolctl = pytest.importorskip("threadpoolctl")
 
 @pytest.fixture(scope="module")
 def data():
-    from inductive_bias.report import load_task
+    from inductive_bias.datasets import load_task
 
     task = load_task()
     return task.X_train[:250], task.y_train[:250], task.X_test[:150], task.y_test[:150]

@@ -1,3 +1,6 @@
+import io
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -124,12 +127,28 @@ def test_torch_tensors_round_trip():
     np.testing.assert_array_equal(got.numpy(), ib.sample_gaussian_losses(mean, factor, labels, 10))
 
 
-def test_progress_bar_on_and_off(capsys):
+def test_progress_bar_on_and_off(capsys, monkeypatch):
     mean, factor, labels = problem()
     ib.sample_gaussian_losses(mean, factor, labels, 10, batch_size=3)
     assert capsys.readouterr().err == ""
+    # stderr is not a terminal here (captured, as in a log file): no bar even when asked for
     ib.sample_gaussian_losses(mean, factor, labels, 10, batch_size=3, progress=True)
-    assert "hypotheses: 10/10 (100%)" in capsys.readouterr().err
+    assert capsys.readouterr().err == ""
+    calls = []
+    ib.sample_gaussian_losses(mean, factor, labels, 10, batch_size=3, progress=lambda done, total: calls.append(
+        (done, total)))
+    assert calls[-1] == (10, 10) and [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    ib.sample_gaussian_losses(mean, factor, labels, 10, batch_size=3, progress=True)
+    assert "hypotheses:" in terminal.getvalue() and "hyp/s" in terminal.getvalue()  # tqdm's bar
+    with pytest.raises(TypeError, match="progress"):
+        ib.sample_gaussian_losses(mean, factor, labels, 10, progress="yes")
 
 
 GOOD = problem()

@@ -271,10 +271,9 @@ py::tuple gchi2_log_pdf(const py::array& weight, const py::array& dof, const py:
   return py::make_tuple(log_pdf, error);
 }
 
-// dots, out: [na, nb] float64; norms: [na], [nb] float64; kind: ib::Kernel as int.
-void kernel_tile(int kind, const py::dict& params, const py::array& dots, const py::array& norms_a,
+// dots, out: [na, nb] float64; norms: [na], [nb] float64.
+void kernel_tile(ib::Kernel kind, const py::dict& params, const py::array& dots, const py::array& norms_a,
                  const py::array& norms_b, py::array out, int threads) {
-  require(kind >= 0 && kind <= 6, "kind: unknown kernel");
   const py::ssize_t na = norms_a.size(), nb = norms_b.size();
   const double* d = input_pointer<double>(dots, na * nb, "dots");
   const double* a = input_pointer<double>(norms_a, na, "norms_a");
@@ -282,13 +281,23 @@ void kernel_tile(int kind, const py::dict& params, const py::array& dots, const 
   double* o = output_pointer<double>(out, na * nb, "out");
   const ib::KernelParams p = ib::bindings::kernel_params(params);
   py::gil_scoped_release release;
-  ib::cpu::kernel_tile(static_cast<ib::Kernel>(kind), p, d, a, b, na, nb, o, threads);
+  ib::cpu::kernel_tile(kind, p, d, a, b, na, nb, o, threads);
 }
 
 }  // namespace
 
 PYBIND11_MODULE(_native, m) {
   m.doc() = "inductive-bias CPU kernels";
+  // The one list of covariance functions: Python reads its names from here (the CUDA module takes the
+  // same registered type).
+  py::enum_<ib::Kernel>(m, "Kernel")
+      .value("rbf", ib::Kernel::rbf)
+      .value("laplacian", ib::Kernel::laplacian)
+      .value("matern32", ib::Kernel::matern32)
+      .value("matern52", ib::Kernel::matern52)
+      .value("polynomial", ib::Kernel::polynomial)
+      .value("linear", ib::Kernel::linear)
+      .value("nngp_relu", ib::Kernel::nngp_relu);
   m.def("philox4x32_10",
         [](std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3, std::uint32_t k0,
            std::uint32_t k1) {

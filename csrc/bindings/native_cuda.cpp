@@ -132,6 +132,7 @@ py::tuple ncx2_fit(std::uintptr_t samples, std::int64_t n, const py::array_t<dou
 
 PYBIND11_MODULE(_native_cuda, m) {
   m.doc() = "inductive-bias CUDA kernels";
+  py::module_::import("inductive_bias._native");  // registers ib::Kernel, which kernel_tile takes
   m.def("device_status", &device_status, "(usable CUDA devices, why none) as this module's static runtime sees them.");
   m.def("ncx2_workspace_bytes", &ib::cuda::ncx2_workspace_bytes, py::arg("n"), py::arg("count"),
         "Device scratch bytes that ncx2_likelihood / ncx2_fit need for `count` replicates of `n` samples.");
@@ -208,12 +209,11 @@ PYBIND11_MODULE(_native_cuda, m) {
         py::arg("dtype"), py::arg("points"), py::arg("queries"), py::arg("dims"), py::arg("candidates"), py::arg("rows"),
         py::arg("select"), py::arg("out"), py::arg("stream"));
   m.def("kernel_tile",
-        [](int kind, const py::dict& params, std::uintptr_t dots, std::uintptr_t norms_a, std::uintptr_t norms_b,
+        [](ib::Kernel kind, const py::dict& params, std::uintptr_t dots, std::uintptr_t norms_a, std::uintptr_t norms_b,
            std::int64_t na, std::int64_t nb, std::uintptr_t out, std::uintptr_t stream) {
-          if (kind < 0 || kind > 6) throw std::invalid_argument("kind: unknown kernel");
           const ib::KernelParams p = ib::bindings::kernel_params(params);
           py::gil_scoped_release release;
-          ib::cuda::kernel_tile(static_cast<ib::Kernel>(kind), p, device_pointer<const double>(dots),
+          ib::cuda::kernel_tile(kind, p, device_pointer<const double>(dots),
                                 device_pointer<const double>(norms_a), device_pointer<const double>(norms_b), na, nb,
                                 device_pointer<double>(out), stream);
         },

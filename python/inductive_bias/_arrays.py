@@ -3,7 +3,6 @@ are viewed zero-copy and results go back to the caller's array type."""
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -70,12 +69,48 @@ def cholesky(matrix):
     return factor if bool(xp.isfinite(factor).all()) else None
 
 
+JITTERS = (0.0,) + tuple(10.0**e for e in range(-12, 0))  # relative to the mean diagonal
+
+
+def cholesky_with_jitter(matrix, failure: str):
+    """(L, jitter): the Cholesky factor of ``matrix + jitter * mean(diag) * I`` (or of each matrix of a
+    stack, each with its own mean diagonal) for the smallest jitter of ``JITTERS`` that succeeds for
+    all of them. ``failure`` is the ValueError's message when even 0.1 fails."""
+    xp = array_module(matrix)
+    size = matrix.shape[-1]
+    scale = xp.trace(matrix, axis1=-2, axis2=-1)[..., None, None] / size
+    identity = xp.eye(size)
+    for jitter in JITTERS:
+        factor = cholesky(matrix + (jitter * scale) * identity if jitter else matrix)
+        if factor is not None:
+            return factor, jitter
+    raise ValueError(failure)
+
+
 def _identity(result):
     return result
 
 
 def _restorer(original) -> Callable:
-    """from_dlpack of the library that owns `original` (torch.from_dlpack, jax.numpy.from_dlpack)."""
-    package = sys.modules.get(type(original).__module__.split(".")[0])
-    convert = getattr(package, "from_dlpack", None) or getattr(getattr(package, "numpy", None), "from_dlpack", None)
-    return convert if convert is not None else _identity
+    """``from_dlpack`` of the array library that owns ``original`` (PyTorch, JAX, any array-API
+    namespace), found through array-api-compat rather than module names."""
+    import array_api_compat
+
+    if array_api_compat.is_torch_array(original):
+        import torch
+
+        return torch.from_dlpack
+    if array_api_compat.is_jax_array(original):
+        import jax.numpy
+
+        return jax.numpy.from_dlpack
+    try:
+        namespace = array_api_compat.array_namespace(original)
+    except TypeError:  # a DLPack producer of no known array library: NumPy (CuPy) results
+        return _identity
+    return getattr(namespace, "from_dlpack", _identity)
+
+
+def restore_all(restore: Callable, *results):
+    """``restore`` applied to each result (a tuple of them)."""
+    return tuple(restore(r) for r in results)

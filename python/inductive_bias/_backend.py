@@ -14,9 +14,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from . import _native  # type: ignore[attr-defined]  # noqa: E402  (the compiled extension)
 
 try:  # built only where nvcc was found
-    from . import _native_cuda  # type: ignore[attr-defined]
+    from . import _native_cuda as native_cuda  # type: ignore[attr-defined]
 except ImportError:
-    _native_cuda = None
+    native_cuda = None
 
 _num_threads = _native.max_threads()
 
@@ -46,12 +46,12 @@ def cupy_module():
 def cuda_status() -> str:
     """Why CUDA cannot be used, or "" when it can: the extension, CuPy and the devices as both CUDA
     runtimes see them (ours is static, so a driver too old for it shows here and not in CuPy)."""
-    if _native_cuda is None:
+    if native_cuda is None:
         return "the CUDA extension was not built (no nvcc at install time)"
     cupy = cupy_module()
     if cupy is None:
         return "CuPy is not installed"
-    count, message = _native_cuda.device_status()
+    count, message = native_cuda.device_status()
     if count == 0:
         return f"the library's CUDA runtime finds no usable device ({message})"
     try:
@@ -114,7 +114,7 @@ def build_info() -> dict:
     """What was compiled: version, compiler, OpenMP, CUDA (architectures, runtime) and threads."""
     info = dict(_native.build_info())
     info["threads"] = get_num_threads()
-    info["cuda"] = _native_cuda is not None
-    if _native_cuda is not None:
-        info.update(_native_cuda.build_info())
+    info["cuda"] = native_cuda is not None
+    if native_cuda is not None:
+        info.update(native_cuda.build_info())
     return info

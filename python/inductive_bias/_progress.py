@@ -1,43 +1,47 @@
-"""A minimal progress bar on stderr for long work, switched off with progress=False.
+"""Progress of long work: a tqdm bar (``tqdm.auto``, so notebooks get a widget), a user's callback, or
+nothing.
 
-Written here rather than taken from tqdm so that the package needs nothing beyond NumPy (GPU
-machines without network install it with --no-deps)."""
+One rule everywhere: ``progress=False`` by default in the library, on in the command. ``True`` shows a
+bar on stderr only when stderr is a terminal (never ``\\r`` into log files); a callable is called as
+``progress(done, total)`` after each step, for frameworks that draw their own.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import sys
-import time
+from typing import Callable, Union
+
+Progress = Union[bool, Callable[[int, int], None], None]
 
 
-class ProgressBar:
-    def __init__(self, total: int, description: str, enabled: bool, unit: str = "it",
-                 stream=None, min_interval_s: float = 0.2):
-        self.total, self.description, self.unit = total, description, unit
-        self.enabled = enabled and total > 0
-        self.stream = stream if stream is not None else sys.stderr
-        self.min_interval_s = min_interval_s
-        self.done = 0
-        self.started = self.last_drawn = time.perf_counter()
-
-    def __enter__(self):
-        return self
+class _Callback:
+    def __init__(self, function: Callable[[int, int], None], total: int):
+        self.function, self.total, self.done = function, total, 0
 
     def update(self, n: int) -> None:
         self.done += n
-        now = time.perf_counter()
-        if self.enabled and (now - self.last_drawn >= self.min_interval_s or self.done >= self.total):
-            self.last_drawn = now
-            rate = self.done / max(now - self.started, 1e-9)
-            self.stream.write(f"\r{self.description}: {self.done}/{self.total} "
-                              f"({100 * self.done / self.total:.0f}%) {rate:,.0f} {self.unit}/s")
-            self.stream.flush()
-
-    def __exit__(self, *exc):
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
-        return False
+        self.function(self.done, self.total)
 
 
-def progress_bar(total: int, description: str, enabled: bool, unit: str = "it") -> ProgressBar:
-    return ProgressBar(total, description, enabled, unit)
+class _Silent:
+    def update(self, n: int) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, description: str, progress: Progress, unit: str = "it"):
+    """A context whose ``update(n)`` reports ``n`` more units of ``total`` done."""
+    if callable(progress) and not isinstance(progress, bool):
+        yield _Callback(progress, total)
+        return
+    if progress is None or isinstance(progress, bool):
+        if not progress or total <= 0 or not (sys.stderr.isatty() or "ipykernel" in sys.modules):
+            yield _Silent()
+            return
+        from tqdm.auto import tqdm
+
+        with tqdm(total=total, desc=description, unit=unit, unit_scale=True, leave=False) as bar:
+            yield bar
+        return
+    raise TypeError(f"progress: expected True, False or a callable (done, total), got {type(progress).__name__}")

@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from ._arrays import array_module, as_array, to_host
 from ._backend import on_device
 
 UINT64_LIMIT = 2**64
@@ -35,8 +36,46 @@ def number(name: str, value, low: float = 0.0, allow_low: bool = False, high: fl
     return value
 
 
-def seed(value) -> int:
-    return integer("seed", value, 0, UINT64_LIMIT)
+def target_errors(value, name: str = "error") -> np.ndarray:
+    """Target errors as a float64 array of the input's shape (0-d for a number), each finite and > 0."""
+    if np.ndim(value) == 0:
+        if isinstance(value, np.ndarray):
+            value = value[()]
+        return np.asarray(number(name, value))
+    array = np.asarray(value)
+    if array.size == 0:
+        raise ValueError(f"{name}: expected at least one target error")
+    return np.array([number(name, v) for v in array.ravel().tolist()]).reshape(array.shape)
+
+
+def seed(value, name: str = "seed") -> int:
+    """The 64-bit Philox key of a seed given as NumPy accepts one.
+
+    - an ``int`` in [0, 2^64): the key itself;
+    - a ``numpy.random.SeedSequence``: ``generate_state(2, uint32)``, low word first, so the same
+      SeedSequence (entropy and spawn key) always gives the same key and the same hypotheses;
+    - a ``numpy.random.Generator``: one ``integers(0, 2^64, dtype=uint64)`` draw, which advances it
+      (as seeding anything from a Generator does).
+    """
+    if isinstance(value, np.random.SeedSequence):
+        low, high = (int(word) for word in value.generate_state(2, np.uint32))
+        return low | (high << 32)
+    if isinstance(value, np.random.Generator):
+        return int(value.integers(0, UINT64_LIMIT, dtype=np.uint64))
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an int, a numpy.random.SeedSequence or a numpy.random.Generator, "
+                        f"got {type(value).__name__}")
+    return integer(name, value, 0, UINT64_LIMIT)
+
+
+UNITS = {"bits": math.log(2.0), "nats": 1.0}  # nats per unit
+
+
+def per_nat(unit: str) -> float:
+    """Nats in one ``unit`` ("bits" or "nats"): a value in nats divided by this is in ``unit``."""
+    if unit not in UNITS:
+        raise ValueError(f"unit: expected 'bits' or 'nats', got {unit!r}")
+    return UNITS[unit]
 
 
 def float_dtype(name: str, dtype) -> np.dtype:
@@ -53,6 +92,50 @@ def device(value) -> str:
     if value not in ("cpu", "cuda"):
         raise ValueError(f"device: expected 'cpu' or 'cuda', got {value!r}")
     return value
+
+
+def points(name: str, X):
+    """(X [n, d], its array module, restore): real points as a NumPy or CuPy array ([n] is one feature),
+    finite, at least one point and one feature."""
+    X, restore = as_array(name, X)
+    xp = array_module(X)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2:
+        raise ValueError(f"{name}: expected shape [n, d], got {X.shape}")
+    if X.dtype.kind not in "fiu":
+        raise TypeError(f"{name}: expected real numbers, got {X.dtype}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name}: needs at least one point and one feature, got shape {X.shape}")
+    finite(name, X, xp)
+    return X, xp, restore
+
+
+def targets(name: str, Y, n: int, xp, classes: int | None = None):
+    """Targets ``[n, k]`` float64 on ``xp``: integer labels ``[n]`` become one-hot over ``classes``
+    (default: the largest label + 1); real targets ``[n, k]`` are used as they are. The one place
+    labels become targets."""
+    Y, _ = as_array(name, Y)
+    if array_module(Y) is not xp:
+        Y = xp.asarray(to_host(Y))
+    if Y.ndim == 1:
+        if Y.dtype.kind not in "iu":
+            raise TypeError(f"{name}: labels of shape [n] must be integers, got {Y.dtype}")
+        if Y.shape[0] != n:
+            raise ValueError(f"{name}: expected {n} labels, got {Y.shape[0]}")
+        low, high = (int(Y.min()), int(Y.max())) if n else (0, -1)
+        classes = high + 1 if classes is None else classes
+        if low < 0 or high >= classes:
+            raise ValueError(f"{name}: labels must lie in [0, {classes}), got values in [{low}, {high}]")
+        return (Y[:, None] == xp.arange(classes)[None, :]).astype(np.float64)
+    outputs = "k" if classes is None else classes
+    if Y.ndim != 2 or Y.shape[0] != n or (classes is not None and Y.shape[1] != classes):
+        raise ValueError(f"{name}: expected shape [{n}, {outputs}] (real targets) or [{n}] (integer labels), "
+                         f"got {Y.shape}")
+    if Y.dtype.kind != "f":
+        raise TypeError(f"{name}: expected floating targets of shape [{n}, {outputs}], got {Y.dtype}")
+    finite(name, Y, xp)
+    return Y.astype(np.float64)
 
 
 def finite(name: str, array, xp) -> None:

@@ -3,7 +3,7 @@
 Fit a scaled non-central chi-squared (loc = 0) to the losses of sampled hypotheses and report
 ``-log P(loss <= error)`` under the fit, with a Poisson-bootstrap interval, beside the empirical
 fraction of losses that reach ``error`` and a flag when ``error`` lies below every sampled loss
-(the estimate is then pure extrapolation of the fitted tail).
+(the estimate is then pure extrapolation of the fitted tail). One fit serves every error.
 """
 
 from __future__ import annotations
@@ -11,84 +11,161 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 
 from . import _validation
-from .ncx2 import Ncx2Fit, ScaledChi2, ScaledNCX2, _as_samples
 from ._arrays import Array
+from .ncx2 import Ncx2Fit, ScaledChi2, ScaledNCX2, as_samples
 
 __all__ = ["BiasEstimate", "bias_from_losses", "sankaran_bias"]
 
 _DISTRIBUTIONS: dict[str, type[ScaledNCX2]] = {"ncx2": ScaledNCX2, "chi2": ScaledChi2}
-_UNITS = {"bits": math.log(2.0), "nats": 1.0}
 
 
 @dataclass
 class BiasEstimate:
-    """Inductive bias ``-log P(loss <= error)`` in ``unit``, with its bootstrap interval."""
+    """Inductive bias ``-log P(loss <= error)`` in ``unit`` under a distribution fitted to sampled losses.
 
-    value: float
-    interval: tuple[float, float] | None
+    Fields holding one value per error are floats for a scalar ``error`` and arrays of its shape otherwise.
+
+    Attributes
+    ----------
+    value : float or ndarray
+        The estimate in ``unit``.
+    interval : tuple (low, high), ndarray [..., 2], or None
+        Percentile bootstrap interval: it covers the sampling noise of the fit only, not the misfit
+        of the ncx2 model itself.
+    unit : str
+    error : float or ndarray
+    method : str
+        ``"fit-ncx2"`` or ``"fit-chi2"``.
+    distribution : ScaledNCX2
+        The fit.
+    empirical_fraction : float or ndarray
+        Fraction of sampled losses ``<= error``.
+    empirical_value : float or ndarray
+        ``-log`` of that fraction in ``unit`` (``inf`` when no sampled loss reaches ``error``).
+    extrapolated : bool or ndarray
+        ``error`` is below every sampled loss: the value reads the fitted tail beyond the data.
+    n_samples : int
+    fit : Ncx2Fit
+        The fit with its diagnostics and bootstrap replicates.
+    confidence : float
+        Coverage of ``interval``.
+    """
+
+    value: float | np.ndarray
+    interval: tuple[float, float] | np.ndarray | None
     unit: str
-    error: float
+    error: float | np.ndarray
     method: str
     distribution: ScaledNCX2
-    empirical_fraction: float   # fraction of sampled losses <= error
-    empirical_value: float      # -log of that fraction in `unit` (inf when no loss reaches error)
-    extrapolated: bool          # error is below every sampled loss
+    empirical_fraction: float | np.ndarray
+    empirical_value: float | np.ndarray
+    extrapolated: bool | np.ndarray
     n_samples: int
     fit: Ncx2Fit = field(repr=False)
+    confidence: float = 0.95
 
     @property
-    def bits(self) -> float:
-        return self.value * _UNITS[self.unit] / _UNITS["bits"]
+    def bits(self) -> float | np.ndarray:
+        """``value`` in bits."""
+        return self.value * _validation.UNITS[self.unit] / _validation.UNITS["bits"]
 
 
-def _unit(unit: str) -> float:
-    if unit not in _UNITS:
-        raise ValueError(f"unit: expected 'bits' or 'nats', got {unit!r}")
-    return _UNITS[unit]
-
-
-def _error(error) -> float:
-    return _validation.number("error", error)
-
-
-def bias_from_losses(losses: Array, error: float, distribution: str = "ncx2", n_boot: int = 200, seed: int = 0,
+def bias_from_losses(losses: Array, error: float | Array, distribution: str = "ncx2", n_boot: int = 200, seed=0,
                      unit: str = "bits", confidence: float = 0.95) -> BiasEstimate:
     """The published estimate of inductive bias from sampled test losses.
 
-    ``losses`` may be any array (NumPy, CuPy, PyTorch, JAX: it is copied to the host, where the fit
-    runs); ``distribution`` is ``"ncx2"`` (published) or ``"chi2"``; ``n_boot`` Poisson-bootstrap
-    refits give the ``confidence`` interval (``n_boot=0``: none).
+    Parameters
+    ----------
+    losses : array [n]
+        Test losses of sampled hypotheses (NumPy, CuPy, PyTorch, JAX: copied to the host, where the
+        fit runs), at least 3, all positive.
+    error : float or array of floats
+        Target error(s); one fit serves them all.
+    distribution : {"ncx2", "chi2"}
+        The published scaled non-central chi-squared, or the central one.
+    n_boot : int
+        Poisson-bootstrap refits for the interval (0: no interval).
+    seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        Seeds the bootstrap weights (Philox).
+    unit : {"bits", "nats"}
+    confidence : float
+        Coverage of the percentile interval, in (0, 1).
+
+    Returns
+    -------
+    BiasEstimate
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> losses = ib.ScaledNCX2(20, 15, 0.01).rvs(2000, seed=1)
+    >>> estimate = ib.bias_from_losses(losses, [0.1, 0.2], n_boot=0)
+    >>> estimate.value.shape, bool(estimate.value[0] > estimate.value[1] > 0)
+    ((2,), True)
     """
     if distribution not in _DISTRIBUTIONS:
         raise ValueError(f"distribution: expected one of {tuple(_DISTRIBUTIONS)}, got {distribution!r}")
-    per_nat = _unit(unit)
-    error = _error(error)
+    _validation.per_nat(unit)  # arguments checked before the fit
+    targets = _validation.target_errors(error)
     if not 0 < confidence < 1:
         raise ValueError(f"confidence: must be in (0, 1), got {confidence}")
-    samples = _as_samples(losses)
-    fit = _DISTRIBUTIONS[distribution].fit(samples, n_boot=n_boot, seed=seed)
+    samples = as_samples(losses)
+    fit = _DISTRIBUTIONS[distribution].fit(samples, n_boot=n_boot, seed=_validation.seed(seed))
+    return read_fit(fit, targets, unit, confidence)
 
-    def bias(d: ScaledNCX2) -> float:
-        return -d.logcdf(error) / per_nat
 
-    interval = fit.interval(bias, confidence) if n_boot and fit.bootstrap is not None and len(fit.bootstrap) else None
-    fraction = float((samples <= error).mean())
+def read_fit(fit: Ncx2Fit, error, unit: str = "bits", confidence: float = 0.95) -> BiasEstimate:
+    """The estimate at ``error`` (a number or an array) from a fit already made: no refit."""
+    per_nat = _validation.per_nat(unit)
+    targets = _validation.target_errors(error)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence: must be in (0, 1), got {confidence}")
+    flat = targets.ravel()
+
+    def bias(d: ScaledNCX2) -> np.ndarray:
+        return -np.asarray(d.logcdf(flat), dtype=float) / per_nat
+
+    def shaped(values):
+        values = np.asarray(values).reshape(targets.shape)
+        return values.item() if targets.ndim == 0 else values
+
+    interval = None
+    if fit.bootstrap is not None and len(fit.bootstrap):
+        replicates = np.array([bias(d) for d in fit.replicates()])          # [replicates, errors]
+        tail = 50 * (1 - confidence)
+        bounds = np.percentile(replicates, [tail, 100 - tail], axis=0).T  # [errors, 2]
+        interval = (float(bounds[0, 0]), float(bounds[0, 1])) if targets.ndim == 0 else \
+            bounds.reshape(targets.shape + (2,))
+    samples = fit.samples
+    host = np.sort(np.asarray(samples.get() if hasattr(samples, "get") else samples))
+    fraction = np.searchsorted(host, flat, side="right") / host.size
+    with np.errstate(divide="ignore"):
+        empirical = -np.log(fraction) / per_nat
+    name = "chi2" if isinstance(fit.distribution, ScaledChi2) else "ncx2"
     return BiasEstimate(
-        value=bias(fit.distribution), interval=interval, unit=unit, error=error,
-        method=f"fit-{distribution}", distribution=fit.distribution, empirical_fraction=fraction,
-        empirical_value=-math.log(fraction) / per_nat if fraction > 0 else math.inf,
-        extrapolated=error < float(samples.min()), n_samples=samples.size, fit=fit)
+        value=shaped(bias(fit.distribution)), interval=interval, unit=unit, error=shaped(flat), method=f"fit-{name}",
+        distribution=fit.distribution, empirical_fraction=shaped(fraction), empirical_value=shaped(empirical),
+        extrapolated=shaped(flat < host[0]), n_samples=host.size, fit=fit, confidence=confidence)
 
 
 def sankaran_bias(df: float, nc: float, scale: float, error: float, unit: str = "bits") -> float:
     """The published fallback: Sankaran's normal approximation to the ncx2 CDF at ``error / scale``,
-    reported as ``z^2 / 2`` (it drops the ``log(|z| sqrt(2 pi))`` term, 5-9 % off). Kept only to
-    compare with; ``ScaledNCX2(df, nc, scale).logcdf(error)`` is the accurate value."""
+    reported as ``z^2 / 2`` (it drops the ``log(|z| sqrt(2 pi))`` term, 5-9 % off).
+
+    Kept only to compare with; ``ScaledNCX2(df, nc, scale).logcdf(error)`` is the accurate value.
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> round(ib.sankaran_bias(20, 15, 0.01, 0.1), 2)
+    25.89
+    """
     distribution = ScaledNCX2(df, nc, scale)  # validates df, nc, scale
-    per_nat = _unit(unit)
-    x = _error(error) / distribution.scale
+    per_nat = _validation.per_nat(unit)
+    x = _validation.number("error", error) / distribution.scale
     df, nc = distribution.df, distribution.nc
     h = 1 - 2 / 3 * (df + nc) * (df + 3 * nc) / (df + 2 * nc) ** 2
     p = (df + 2 * nc) / (df + nc) ** 2

@@ -22,6 +22,8 @@ import numpy as np
 
 from . import __version__
 
+DEFAULT_SPACES = ("rbf", "nngp")
+
 
 def _integer_at_least(low: int):
     def parse(text: str) -> int:
@@ -80,10 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     difficulty.add_argument("--data", help="estimate n, m, R, delta from data (.npz, .npy + --labels, .csv)")
     difficulty.add_argument("--labels")
     difficulty.add_argument("--label-column")
-    for name in ("n", "m", "R", "delta"):
-        difficulty.add_argument(f"--{name}", type=float)
-    difficulty.add_argument("--classes", type=_integer_at_least(2))
-    difficulty.add_argument("--error", type=_positive_float, default=0.01)
+    difficulty.add_argument("--n", type=_positive_float, help="training set size")
+    difficulty.add_argument("--m", type=_positive_float, help="intrinsic dimension of the data")
+    difficulty.add_argument("--R", type=_positive_float, help="radius of the data (largest distance to the centre)")
+    difficulty.add_argument("--delta", type=_positive_float,
+                            help="class separation (smallest distance between points of different classes)")
+    difficulty.add_argument("--classes", type=_integer_at_least(2), help="number of classes")
+    difficulty.add_argument("--error", type=_positive_float, default=0.01, help="target classification error (0.01)")
+    difficulty.add_argument("--json", help="write the bound and its inputs as JSON")
     bench = commands.add_parser("bench", help="run the benchmark suite and write benchmarks/results/SUMMARY.md")
     bench.add_argument("--full", action="store_true", help="full sizes (slow) instead of quick mode")
     return parser
@@ -97,19 +103,144 @@ def _json_default(value):
     raise TypeError(f"not serializable: {type(value).__name__}")
 
 
-def run_report(args) -> int:
-    from .report import DEFAULT_SPACES, format_report, load_task, plot_report
-    from .report import run_report as compute
+def parse_space(name: str):
+    """``rbf`` / ``laplacian`` / ``matern32`` / ``matern52`` (median lengthscale), ``linear``,
+    ``polynomial``, ``nngp`` or ``nngp-<depth>`` (ReLU NNGP), ``rf-<width>`` (random ReLU features)."""
+    from .spaces import KernelSpace, RandomFeatureSpace
 
-    task = load_task(args.data, args.labels, args.test_fraction, args.seed, args.label_column)
-    report = compute(task, spaces=tuple(args.space or DEFAULT_SPACES), errors=args.error,
+    if name in ("rbf", "laplacian", "matern12", "matern32", "matern52"):
+        return KernelSpace(name, lengthscale="median")
+    if name in ("linear", "polynomial"):
+        return KernelSpace(name)
+    if name == "nngp" or name.startswith("nngp-"):
+        depth = name.split("-", 1)[1] if "-" in name else "1"
+        if depth.isdigit() and 1 <= int(depth) <= 1000:
+            return KernelSpace("nngp_relu", depth=int(depth))
+    if name.startswith("rf-") and name[3:].isdigit() and 1 <= int(name[3:]) <= 10**6:
+        return RandomFeatureSpace(int(name[3:]), depth=1)
+    raise ValueError(f"--space: unknown space {name!r} (rbf, laplacian, matern32, matern52, linear, polynomial, "
+                     f"nngp, nngp-<depth> with depth 1..1000, rf-<width> with width 1..10^6)")
+
+
+def compute_report(task, spaces=DEFAULT_SPACES, errors=None, n_hypotheses: int = 10_000, seed: int = 0,
+                   n_boot: int = 200, difficulty_error: float = 0.01, device: str = "cpu",
+                   progress: bool = True) -> dict:
+    """Everything the command prints and writes: the task's difficulty, then per space and error the
+    exact bits (kernel spaces), the published sample-and-fit bits with its interval and the empirical
+    fraction, all from one ``inductive_bias`` call per space (one posterior, one sampling, one fit)."""
+    import platform
+    import time
+
+    import scipy
+
+    from . import _backend
+    from ._arrays import to_host
+    from .estimators import task_difficulty
+    from .pipeline import inductive_bias
+    from .spaces import KernelSpace
+
+    parsed = {name: parse_space(name) for name in spaces}
+    if errors is None and not any(isinstance(space, KernelSpace) for space in parsed.values()):
+        raise ValueError("--error: give target errors when no kernel space is compared")
+    if device == "cuda":
+        _backend.require_cuda("--device cuda")
+        import cupy
+
+        X_train, X_test = cupy.asarray(task.X_train), cupy.asarray(task.X_test)
+    else:
+        X_train, X_test = task.X_train, task.X_test
+    timings = {}
+    begin = time.perf_counter()
+    difficulty = task_difficulty(task.X_train, task.y_train, difficulty_error)
+    timings["task_difficulty_s"] = time.perf_counter() - begin
+    results = {}
+    for name, space in parsed.items():
+        method = "both" if isinstance(space, KernelSpace) else "sample"
+        results[name] = inductive_bias(space, X_train, task.y_train, X_test, task.y_test, None, method=method,
+                                       n_hypotheses=n_hypotheses, seed=seed, n_boot=n_boot, progress=progress)
+        timings[f"{name}_s"] = sum(results[name].timings.values())
+    if errors is None:  # a few errors below the smallest exact mean test MSE
+        smallest = min(r.distribution.mean() for r in results.values() if r.method == "exact")
+        errors = [round(f * smallest, 6) for f in (0.95, 0.85, 0.75)]
+    rows, samples, exact = [], {}, {}
+    for name, result in results.items():
+        read = result.at(np.asarray(errors, dtype=float))
+        sampled = read.sampled if read.method == "exact" else read
+        samples[name] = to_host(sampled.losses)
+        if read.method == "exact":
+            exact[name] = read.distribution
+        fit = sampled.distribution
+        for i, error in enumerate(errors):
+            interval = None if sampled.interval is None else (float(sampled.interval[i][0]),
+                                                              float(sampled.interval[i][1]))
+            row = {"space": name, "error": float(error), "sample_bits": float(sampled.bits[i]),
+                   "sample_interval": interval, "extrapolated": bool(sampled.extrapolated[i]),
+                   "empirical_fraction": float(sampled.empirical_fraction[i]),
+                   "fit": {"df": fit.df, "nc": fit.nc, "scale": fit.scale}}
+            if read.method == "exact":
+                row.update(exact_bits=float(read.bits[i]), exact_method=str(read.evaluation[i]),
+                           exact_reason=read.reason)
+            rows.append(row)
+    return {
+        "task": {"name": task.name, "n_train": len(task.X_train), "n_test": len(task.X_test),
+                 "features": task.X_train.shape[1], "classes": difficulty.classes},
+        "difficulty": {"error": difficulty_error, "n": difficulty.n, "m": difficulty.m,
+                       "m_estimate": difficulty.m_estimate, "R": difficulty.R, "delta": difficulty.delta,
+                       "bits": difficulty.bits, "log10_bits": difficulty.log10_bits},
+        "errors": [float(e) for e in errors], "rows": rows,
+        "parameters": {"spaces": list(spaces), "n_hypotheses": n_hypotheses, "seed": seed, "n_boot": n_boot,
+                       "device": device},
+        "versions": {"inductive_bias": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
+                     "python": platform.python_version(), "build": _backend.build_info()},
+        "timings": timings,
+        "_samples": samples, "_exact": exact,
+    }
+
+
+_FLAGS = {"data": "--data", "labels": "--labels", "label_column": "--label-column", "test_fraction": "--test-fraction"}
+
+
+def _load(args, test_fraction: float):
+    """The task of --data (or the built-in digits), with errors naming the command's flags."""
+    from .datasets import load_task
+
+    try:
+        return load_task(args.data, args.labels, test_fraction, getattr(args, "seed", 0), args.label_column)
+    except ValueError as error:
+        name, _, rest = str(error).partition(":")
+        raise ValueError(f"{_FLAGS[name]}:{rest}" if name in _FLAGS else str(error)) from None
+
+
+def _check_outputs(args) -> None:
+    """Refuse what would fail only after the whole computation: a --json or --plot folder that does not
+    exist, --plot without matplotlib."""
+    for flag in ("json", "plot"):
+        target = getattr(args, flag, None)
+        if target and not Path(target).resolve().parent.is_dir():
+            raise ValueError(f"--{flag}: the folder {Path(target).resolve().parent} does not exist")
+    if getattr(args, "plot", None):
+        import importlib.util
+
+        if importlib.util.find_spec("matplotlib") is None:
+            raise ValueError("--plot: needs matplotlib (pip install 'inductive-bias[plot]')")
+
+
+def _write_json(path: str, content: dict) -> None:
+    Path(path).write_text(json.dumps(content, indent=2, default=_json_default))
+    print(f"wrote {path}")
+
+
+def run_report(args) -> int:
+    from .report import format_report, plot_report
+
+    _check_outputs(args)
+    task = _load(args, args.test_fraction)
+    report = compute_report(task, spaces=tuple(args.space or DEFAULT_SPACES), errors=args.error,
                      n_hypotheses=args.n_hypotheses, seed=args.seed, n_boot=args.n_boot,
                      difficulty_error=args.difficulty_error, device=args.device, progress=not args.quiet)
     print(format_report(report))
     if args.json:
-        public = {key: value for key, value in report.items() if not key.startswith("_")}
-        Path(args.json).write_text(json.dumps(public, indent=2, default=_json_default))
-        print(f"wrote {args.json}")
+        _write_json(args.json, {key: value for key, value in report.items() if not key.startswith("_")})
     if args.plot:
         plot_report(report, args.plot)
         print(f"wrote {args.plot}")
@@ -119,10 +250,10 @@ def run_report(args) -> int:
 def run_difficulty(args) -> int:
     from . import difficulty
     from .estimators import task_difficulty
-    from .report import load_task
 
+    _check_outputs(args)
     if args.data:
-        task = load_task(args.data, args.labels, 0.3, 0, args.label_column)
+        task = _load(args, 0.3)
         X = np.concatenate([task.X_train, task.X_test])
         y = np.concatenate([task.y_train, task.y_test])
         result = task_difficulty(X, y, args.error)
@@ -134,6 +265,12 @@ def run_difficulty(args) -> int:
         if missing:
             raise ValueError(f"--{missing[0]}: needed without --data (give --n, --m, --R, --delta, --classes)")
         bound = difficulty.classification(args.n, args.m, args.R, args.delta, args.classes, args.error)
+    if args.json:
+        inputs = ({"n": result.n, "m": result.m, "m_estimate": result.m_estimate, "R": result.R, "delta": result.delta,
+                   "classes": result.classes} if args.data else
+                  {"n": args.n, "m": args.m, "R": args.R, "delta": args.delta, "classes": args.classes})
+        _write_json(args.json, {"error": args.error, "inputs": inputs, "bits": bound.bits,
+                                "log10_bits": bound.log10_bits, "vacuous": bound.vacuous, "reason": bound.reason})
     if bound.vacuous:
         print(f"the bound is vacuous: {bound.reason}")
     elif math.isinf(bound.log10_bits):
@@ -151,7 +288,28 @@ def run_bench(args) -> int:
     return subprocess.call([sys.executable, str(script)] + (["--full"] if args.full else []))
 
 
+_COMMANDS = ("report", "difficulty", "bench")
+
+
+def _options_after_command(argv: list[str]) -> list[str]:
+    """Report options may come before ``report`` as after it; before another command they would be
+    ignored, so they are refused."""
+    position = next((i for i, a in enumerate(argv) if a in _COMMANDS), None)
+    if not position:
+        return argv
+    command, before = argv[position], argv[:position]
+    if command != "report":
+        raise ValueError(f"{before[0]}: options before '{command}' would be ignored; write them after it")
+    return [command, *before, *argv[position + 1:]]
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        argv = _options_after_command(argv)
+    except ValueError as error:
+        print(f"inductive-bias: error: {error}", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     try:
         if args.command == "difficulty":

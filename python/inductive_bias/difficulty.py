@@ -49,7 +49,7 @@ def _positive(name: str, value) -> float:
     return _validation.number(name, value)
 
 
-def _error(error) -> float:
+def target_error(error) -> float:
     return _validation.number("error", error, high=1.0)
 
 
@@ -100,7 +100,7 @@ def bound(error: float, n: float, m: float, R: float, delta: float, P: float, D:
     bracket = log2 B + log2(D)/2 + log2(P)/2 - log2 error + log2 L_f + log W / log 2.
     ``delta = 0`` (points of different classes coincide) makes the bound infinite.
     """
-    error = _error(error)
+    error = target_error(error)
     n, m, R, P, D, B = (_positive(name, v) for name, v in (("n", n), ("m", m), ("R", R), ("P", P), ("D", D), ("B", B)))
     delta = _validation.number("delta", delta, allow_low=True)
     parameters = dict(error=error, n=n, m=m, R=R, delta=delta, P=P, D=D, B=B)
@@ -151,7 +151,7 @@ def control(m: float, D: float, n: float, delta: float, error: float) -> BoundRe
 
     (cart-pole with T observations: m = 2T, D = 1).
     """
-    error = _error(error)
+    error = target_error(error)
     m, D, n, delta = (_positive(name, v) for name, v in (("m", m), ("D", D), ("n", n), ("delta", delta)))
     parameters = dict(error=error, n=n, m=m, delta=delta, D=D)
     log_volume = _LN2 + m * math.log(2 * math.pi / delta) + m / 2 * math.log(math.pi) - math.lgamma(m / 2 + 1)

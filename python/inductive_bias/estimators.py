@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _backend, _validation, difficulty
 from ._arrays import Array, array_module, as_array, to_host
-from .neighbors import _points, nearest_neighbors
+from .neighbors import nearest_neighbors
 
 __all__ = ["data_radius", "intrinsic_dimension", "class_separation", "task_difficulty", "TaskDifficulty"]
 
@@ -38,7 +38,7 @@ def _labels(y, n: int, xp):
 @_backend.on_device_of_first_argument
 def data_radius(X: Array) -> float:
     """The largest Euclidean norm of a data point (computed in float64)."""
-    X, xp, _ = _points("X", X)
+    X, xp, _ = _validation.points("X", X)
     return float(xp.sqrt((X.astype(np.float64) ** 2).sum(axis=1).max()))
 
 
@@ -54,7 +54,7 @@ def intrinsic_dimension(X: Array, k: int = 5, method: str = "mle", n_samples: in
     """
     if method not in ("mle", "twonn"):
         raise ValueError(f"method: expected 'mle' or 'twonn', got {method!r}")
-    X, xp, _ = _points("X", X)
+    X, xp, _ = _validation.points("X", X)
     k = _validation.integer("k", k, 2)
     unique = xp.asarray(np.unique(to_host(X), axis=0))
     n = unique.shape[0]
@@ -87,7 +87,7 @@ def class_separation(X: Array, y: Array, method: str = "exact", n_samples: int |
     """
     if method not in ("exact", "sample", "evt"):
         raise ValueError(f"method: expected 'exact', 'sample' or 'evt', got {method!r}")
-    X, xp, _ = _points("X", X)
+    X, xp, _ = _validation.points("X", X)
     labels, classes = _labels(y, X.shape[0], xp)
     rng = np.random.default_rng(_validation.seed(seed))
     if method == "sample":
@@ -160,8 +160,8 @@ def task_difficulty(X: Array, y: Array, error: float, k: int = 5, separation: st
     ``n_samples`` bounds the queries of the intrinsic-dimension estimate (and the sample of
     ``separation="sample"``).
     """
-    error = difficulty._error(error)
-    X, xp, _ = _points("X", X)
+    error = difficulty.target_error(error)
+    X, xp, _ = _validation.points("X", X)
     labels, classes = _labels(y, X.shape[0], xp)
     timings = {}
     begin = time.perf_counter()

@@ -13,12 +13,14 @@ batches overlap the product.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from . import _backend, _validation
 from ._arrays import Array, array_module, as_array
 from ._backend import _native
-from ._pipeline import run_overlapped, run_serial
+from ._overlap import run_overlapped, run_serial
 from ._progress import progress_bar
 
 __all__ = ["sample_gaussian_losses"]
@@ -50,7 +52,7 @@ def default_batch_size(n_hypotheses: int, t: int, r: int, k: int, itemsize: int,
 
 def sample_gaussian_losses(mean: Array, factor: Array, targets: Array, n_hypotheses: int, seed: int = 0,
                            loss: str = "mse", batch_size: int | None = None, start: int = 0,
-                           progress: bool = False) -> Array:
+                           progress: bool | Callable = False) -> Array:
     """Test losses of ``n_hypotheses`` random hypotheses ``mean + factor @ z``.
 
     Parameters
@@ -131,10 +133,10 @@ def sample_gaussian_losses(mean: Array, factor: Array, targets: Array, n_hypothe
         batches = [(first, min(batch_size, span - first)) for first in range(0, span, batch_size)]
         computed = xp.empty(span, dtype=dtype)
         # Two sets of buffers: batch i's product runs while batch i+1 is drawn and batch i-1 reduced
-        # (on the CPU in a second thread, see _pipeline).
+        # (on the CPU in a second thread, see _overlap).
         z = [xp.empty((batch_size * k, r), dtype=dtype) for _ in range(2)]
         products = [xp.empty((batch_size * k, t), dtype=dtype) for _ in range(2)]
-        kernels = _CudaKernels(dtype) if xp is not np else _CpuKernels()
+        kernels = sampler_ops(xp, dtype)
 
         def draw(i):
             first, size = batches[i]
@@ -171,26 +173,15 @@ def sample_gaussian_losses(mean: Array, factor: Array, targets: Array, n_hypothe
 
 
 def _labels_and_targets(targets, t: int, k: int, xp):
-    """(labels [t] int64, one-hot or given targets [t, k] float64)."""
-    if targets.ndim == 1:
-        if targets.shape[0] != t:
-            raise ValueError(f"targets: expected {t} labels, got {targets.shape[0]}")
-        if targets.dtype.kind not in "iu":
-            raise TypeError(f"targets: labels of shape [t] must be integers, got {targets.dtype}")
-        if t and (int(targets.min()) < 0 or int(targets.max()) >= k):
-            raise ValueError(f"targets: labels must lie in [0, {k}), got values in "
-                             f"[{int(targets.min())}, {int(targets.max())}]")
-        labels = targets.astype(np.int64)
-        return labels, (labels[:, None] == xp.arange(k)[None, :]).astype(np.float64)
-    if targets.shape != (t, k):
-        raise ValueError(f"targets: expected shape [t={t}, k={k}] or [t={t}] labels, got {targets.shape}")
-    if targets.dtype.kind != "f":
-        raise TypeError(f"targets: expected floating targets of shape [t, k], got {targets.dtype}")
-    _validation.finite("targets", targets, xp)
-    return xp.ascontiguousarray(targets.argmax(axis=1).astype(np.int64)), targets.astype(np.float64)
+    """(labels [t] int64, targets [t, k] float64): integer labels become one-hot over the k outputs;
+    real targets give their labels by argmax (for the 0-1 error)."""
+    one_hot = _validation.targets("targets", targets, t, xp, k)
+    return xp.ascontiguousarray(one_hot.argmax(axis=1).astype(np.int64)), one_hot
 
 
-class _CpuKernels:
+class CpuSamplerOps:
+    """The sampler's native operations on the CPU (NumPy buffers)."""
+
     def __init__(self):
         self.threads = _backend.get_num_threads()
 
@@ -201,8 +192,8 @@ class _CpuKernels:
         _native.gaussian_losses(loss, products, offset, labels, out, k, t, self.threads)
 
 
-class _CudaKernels:
-    """CuPy path: every step is queued on the current stream, in order."""
+class CudaSamplerOps:
+    """The sampler's native operations on the GPU (CuPy buffers), queued on the current stream in order."""
 
     def __init__(self, dtype):
         _backend.require_cuda("sample_gaussian_losses on CuPy arrays")
@@ -210,8 +201,13 @@ class _CudaKernels:
         self.stream = _backend.current_stream()
 
     def fill_normal(self, out, n_streams, n, seed, first_stream):
-        _backend._native_cuda.fill_normal(out.data.ptr, self.dtype, n_streams, n, seed, first_stream, 0, self.stream)
+        _backend.native_cuda.fill_normal(out.data.ptr, self.dtype, n_streams, n, seed, first_stream, 0, self.stream)
 
     def losses(self, loss, products, offset, labels, out, k, t):
-        _backend._native_cuda.gaussian_losses(loss, self.dtype, products.data.ptr, offset.data.ptr,
+        _backend.native_cuda.gaussian_losses(loss, self.dtype, products.data.ptr, offset.data.ptr,
                                               labels.data.ptr, out.data.ptr, out.shape[0], k, t, self.stream)
+
+
+def sampler_ops(xp, dtype):
+    """The sampler's native operations (Philox normals, fused losses) for NumPy or CuPy buffers."""
+    return CpuSamplerOps() if xp is np else CudaSamplerOps(dtype)

@@ -52,7 +52,7 @@ class ScaledNCX2:
             if xp is np:
                 _native.ncx2_function(function, values, out, self.df, self.nc, self.scale, _backend.get_num_threads())
             else:
-                _backend._native_cuda.ncx2_function(function, values.data.ptr, out.data.ptr, values.size, self.df,
+                _backend.native_cuda.ncx2_function(function, values.data.ptr, out.data.ptr, values.size, self.df,
                                                     self.nc, self.scale, _backend.current_stream())
         if bool(xp.isnan(out).any()):
             raise ValueError(f"x: {function} needs more than 1e8 series terms at some points (nc / 2 or "
@@ -130,7 +130,7 @@ class ScaledNCX2:
             raise ValueError(f"method: expected 'mle' or 'moments', got {method!r}")
         array, _ = as_array("losses", losses)
         with _backend.on_device(array):
-            return cls._fit_samples(_as_samples(array), method, n_boot, seed, max_iterations)
+            return cls._fit_samples(as_samples(array), method, n_boot, seed, max_iterations)
 
     @classmethod
     def _fit_samples(cls, samples, method, n_boot, seed, max_iterations) -> "Ncx2Fit":
@@ -215,7 +215,7 @@ def _exp(values):
     return float(np.exp(values)) if np.ndim(values) == 0 else array_module(values).exp(values)
 
 
-def _as_samples(losses):
+def as_samples(losses):
     """The losses as a contiguous float64 vector of NumPy or (on the GPU) CuPy, checked."""
     array, _ = as_array("losses", losses)
     xp = array_module(array)
@@ -314,7 +314,7 @@ def _likelihood(samples, params, replicates, seed) -> np.ndarray:
         return _native.ncx2_likelihood(samples, params, replicates, seed, _backend.get_num_threads())
     with samples.device:
         workspace = _cuda_workspace(samples.size, len(params))
-        return _backend._native_cuda.ncx2_likelihood(samples.data.ptr, samples.size, params, replicates, seed,
+        return _backend.native_cuda.ncx2_likelihood(samples.data.ptr, samples.size, params, replicates, seed,
                                                      workspace.data.ptr, workspace.nbytes, _backend.current_stream())
 
 
@@ -326,7 +326,7 @@ def _fit(samples, starts, replicates, seed, fix_nc_zero, max_iterations):
                                 _backend.get_num_threads())
     with samples.device:
         workspace = _cuda_workspace(samples.size, len(starts))
-        return _backend._native_cuda.ncx2_fit(samples.data.ptr, samples.size, starts, replicates, seed, fix_nc_zero,
+        return _backend.native_cuda.ncx2_fit(samples.data.ptr, samples.size, starts, replicates, seed, fix_nc_zero,
                                               max_iterations, _RELATIVE_TOLERANCE, workspace.data.ptr,
                                               workspace.nbytes, _backend.current_stream())
 
@@ -335,4 +335,4 @@ def _cuda_workspace(n: int, count: int):
     """Scratch memory of the CUDA likelihood pass, from CuPy's pool (no cudaMalloc, no device sync)."""
     import cupy
 
-    return cupy.empty(_backend._native_cuda.ncx2_workspace_bytes(n, count), dtype=cupy.uint8)
+    return cupy.empty(_backend.native_cuda.ncx2_workspace_bytes(n, count), dtype=cupy.uint8)

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import functools
 
+from typing import Callable
+
 import numpy as np
 
 from . import _backend, _validation
-from ._arrays import Array, array_module, as_array
+from ._arrays import Array, as_array
 from ._backend import _native
-from ._pipeline import run_overlapped
+from ._overlap import run_overlapped
 from ._progress import progress_bar
 
 __all__ = ["nearest_neighbors"]
@@ -30,23 +32,8 @@ GPU_QUERY_BLOCK = 8192  # GPU tiles: 512 MiB in float32, each query row a warp's
 GPU_POINT_BLOCK = 16384
 
 
-def _points(name: str, X):
-    X, restore = as_array(name, X)
-    xp = array_module(X)
-    if X.ndim == 1:
-        X = X[:, None]
-    if X.ndim != 2:
-        raise ValueError(f"{name}: expected shape [n, d], got {X.shape}")
-    if X.dtype.kind not in "fiu":
-        raise TypeError(f"{name}: expected real numbers, got {X.dtype}")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"{name}: needs at least one point and one feature, got shape {X.shape}")
-    _validation.finite(name, X, xp)
-    return X, xp, restore
-
-
 def nearest_neighbors(X: Array, k: int = 5, queries: Array | None = None, labels: Array | None = None,
-                      progress: bool = False) -> tuple[Array, Array]:
+                      progress: bool | Callable = False) -> tuple[Array, Array]:
     """The ``k`` nearest points of ``X`` to each query (Euclidean), exactly.
 
     Returns ``(distances [q, k] float64, indices [q, k] int64)``, sorted by distance. Without
@@ -54,14 +41,14 @@ def nearest_neighbors(X: Array, k: int = 5, queries: Array | None = None, labels
     neighbours. With ``labels`` (``[n]`` integers, and queries = ``X``), only points of a different
     class count. NumPy input runs on the CPU, CuPy input on the GPU (results of the same type).
     """
-    X, xp, restore = _points("X", X)
+    X, xp, restore = _validation.points("X", X)
     n = X.shape[0]
     k = _validation.integer("k", k, 1)
     self_search = queries is None
     if self_search:
         Q = X
     else:
-        Q, q_xp, _ = _points("queries", queries)
+        Q, q_xp, _ = _validation.points("queries", queries)
         if q_xp is not xp:
             raise TypeError("queries: must be on the same device as X")
         if Q.shape[1] != X.shape[1]:
@@ -222,13 +209,13 @@ class _CudaTopk:
     def __call__(self, tile, transposed, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels,
                  heap_dist, heap_index):
         # Row slices of C-contiguous arrays are contiguous: their pointers can go to the kernel.
-        _backend._native_cuda.topk_tile(self.dtype, tile.data.ptr, heap_dist.shape[0], x_norms.size, q_norms.data.ptr,
+        _backend.native_cuda.topk_tile(self.dtype, tile.data.ptr, heap_dist.shape[0], x_norms.size, q_norms.data.ptr,
                                         x_norms.data.ptr, q_offset, x_offset, exclude_self,
                                         0 if q_labels is None else q_labels.data.ptr,
                                         0 if x_labels is None else x_labels.data.ptr, heap_dist.shape[1],
                                         heap_dist.data.ptr, heap_index.data.ptr, self.stream)
 
     def exact(self, points, queries, candidates, out):
-        _backend._native_cuda.exact_squared_distances(self.dtype, points.data.ptr, queries.data.ptr, points.shape[1],
+        _backend.native_cuda.exact_squared_distances(self.dtype, points.data.ptr, queries.data.ptr, points.shape[1],
                                                       candidates.data.ptr, candidates.shape[0], candidates.shape[1],
                                                       out.data.ptr, self.stream)

@@ -57,7 +57,7 @@ def uint32(n: int, seed: int = 0, stream: int = 0, offset: int = 0, device: str 
         import cupy
 
         out = cupy.empty(n, dtype=cupy.uint32)
-        _backend._native_cuda.fill_uint32(out.data.ptr, 1, n, seed, stream, offset, _backend.current_stream())
+        _backend.native_cuda.fill_uint32(out.data.ptr, 1, n, seed, stream, offset, _backend.current_stream())
         return out
     out = np.empty(n, dtype=np.uint32)
     _native.fill_uint32(out, 1, n, seed, stream, offset, _backend.get_num_threads())
@@ -77,7 +77,7 @@ def normal(n: int, seed: int = 0, stream: int = 0, offset: int = 0, dtype=np.flo
         import cupy
 
         out = cupy.empty(n, dtype=dtype)
-        _backend._native_cuda.fill_normal(out.data.ptr, dtype.name, 1, n, seed, stream, offset,
+        _backend.native_cuda.fill_normal(out.data.ptr, dtype.name, 1, n, seed, stream, offset,
                                           _backend.current_stream())
         return out
     out = np.empty(n, dtype=dtype)
@@ -85,7 +85,7 @@ def normal(n: int, seed: int = 0, stream: int = 0, offset: int = 0, dtype=np.flo
     return out
 
 
-def _normal_streams(n_streams: int, n: int, seed: int, first_stream: int, device: str = "cpu"):
+def normal_streams(n_streams: int, n: int, seed: int, first_stream: int, device: str = "cpu"):
     """float64 normals ``0 .. n - 1`` of substreams ``first_stream ..`` as rows ``[n_streams, n]``, one
     native fill (on the current CUDA device and stream for ``device="cuda"``)."""
     if device == "cuda":
@@ -93,7 +93,7 @@ def _normal_streams(n_streams: int, n: int, seed: int, first_stream: int, device
         import cupy
 
         out = cupy.empty((n_streams, n))
-        _backend._native_cuda.fill_normal(out.data.ptr, "float64", n_streams, n, seed, first_stream, 0,
+        _backend.native_cuda.fill_normal(out.data.ptr, "float64", n_streams, n, seed, first_stream, 0,
                                           _backend.current_stream())
         return out
     out = np.empty((n_streams, n))

@@ -1,0 +1,321 @@
+"""``inductive_bias``: -log P(test loss <= error) for the hypotheses of any space that fit the training
+data. The one place where the method is chosen.
+
+- ``method="exact"``: spaces with a closed form (kernel spaces) give the generalized chi-squared
+  distribution of the test MSE from their posterior: no sampling, no fit.
+- ``method="sample"``: the published recipe for every space: sample hypotheses, fit a scaled ncx2 to
+  their test losses, read its lower tail.
+- ``method="auto"`` (default): exact where the space has a closed form, otherwise sampled.
+- ``method="both"``: exact, with the sampled answer from the same posterior beside it (``.sampled``).
+
+Every error is read from one posterior, one sampling and one fit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from . import _backend, _validation
+from ._arrays import Array
+from .bias import bias_from_losses, read_fit
+from .gchi2 import GeneralizedChi2
+from .ncx2 import ScaledNCX2
+from .posterior import Posterior, posterior_of_targets, training_and_test_targets
+from .sampling import posterior_losses, sample_losses
+from .spaces import CallableSpace, KernelSpace, RandomFeatureSpace
+
+__all__ = ["METHODS", "InductiveBias", "exact_bias", "inductive_bias"]
+
+METHODS = ("auto", "exact", "sample", "both")
+
+
+@dataclass
+class InductiveBias:
+    """The inductive bias at one or several target errors, with how it was obtained.
+
+    Fields holding one value per error are floats (bools) for a scalar ``error`` and arrays of its
+    shape for an array of errors.
+
+    Attributes
+    ----------
+    value : float or ndarray
+        ``-log P(test loss <= error)`` in ``unit``; ``inf`` where no hypothesis can reach the error
+        (see ``reason``).
+    unit : {"bits", "nats"}
+    error : float or ndarray
+        The target error(s).
+    method : {"exact", "sample"}
+        How ``value`` was obtained.
+    interval : tuple, ndarray [..., 2] or None
+        Sampled answers: the percentile bootstrap interval of the fit, which covers the sampling
+        noise only (not the misfit of the ncx2 model). None for exact answers.
+    distribution : GeneralizedChi2 or ScaledNCX2
+        The exact loss distribution, or the fitted one.
+    jitter : float
+        Added to the kernel matrix's diagonal, relative to its mean (kernel spaces; 0 otherwise).
+    reason : str
+        Why some values are infinite, when they are.
+    evaluation : str or ndarray
+        Exact answers: the evaluation used per error (``"ruben"``, ``"inversion"``, ``"saddlepoint"``).
+    evaluation_error : float or ndarray
+        Exact answers: the evaluation's error estimate on log P.
+    extrapolated : bool or ndarray
+        Sampled answers: the error lies below every sampled loss (the fitted tail is extrapolated).
+    empirical_fraction : float, ndarray or None
+        Sampled answers: the fraction of sampled losses at or below the error.
+    confidence : float
+        Sampled answers: the coverage of ``interval``.
+    sampled : InductiveBias or None
+        ``method="both"``: the sampled answer from the same posterior.
+    losses : array or None
+        Sampled answers: the sampled test losses.
+    posterior : Posterior or None
+        Kernel spaces: the posterior on the test set, computed once.
+    timings : dict
+        Seconds per stage.
+    """
+
+    value: float | np.ndarray | None
+    unit: str
+    error: float | np.ndarray | None
+    method: str
+    interval: tuple[float, float] | np.ndarray | None
+    distribution: Any
+    jitter: float = 0.0
+    reason: str = ""
+    evaluation: str | np.ndarray = ""
+    evaluation_error: float | np.ndarray = 0.0
+    extrapolated: bool | np.ndarray = False
+    empirical_fraction: float | np.ndarray | None = None
+    confidence: float = 0.95
+    sampled: InductiveBias | None = field(default=None, repr=False)
+    losses: Array | None = field(default=None, repr=False)
+    posterior: Posterior | None = field(default=None, repr=False)
+    timings: dict = field(default_factory=dict)
+    fit: Any = field(default=None, repr=False)
+
+    @property
+    def bits(self) -> float | np.ndarray | None:
+        """``value`` in bits."""
+        if self.value is None:
+            return None
+        return self.value * _validation.UNITS[self.unit] / _validation.UNITS["bits"]
+
+    def at(self, error: float | Array) -> InductiveBias:
+        """The same answer read at other target errors: no new posterior, sampling or fit.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> r = ib.exact_bias(ib.GeneralizedChi2([1.0], 2), 2.0)
+        >>> round(r.at(4.0).value, 6)  # -log2(1 - exp(-2))
+        0.209453
+        """
+        errors = _validation.target_errors(error)
+        if self.method == "exact":
+            read = _exact(self.distribution, errors, self.unit, _validation.per_nat(self.unit))
+        else:
+            read = _from_estimate(read_fit(self.fit, errors, self.unit, self.confidence), self.losses, {})
+        sampled = self.sampled.at(error) if self.sampled is not None else None
+        return dataclasses.replace(read, jitter=self.jitter, posterior=self.posterior, sampled=sampled,
+                                   losses=self.losses, timings=self.timings)
+
+
+def inductive_bias(space: KernelSpace | RandomFeatureSpace | CallableSpace, X_train: Array, Y_train: Array,
+                   X_test: Array, Y_test: Array, error: float | Array, method: str = "auto", unit: str = "bits",
+                   n_hypotheses: int = 10_000, seed: Any = 0, n_boot: int = 200, confidence: float = 0.95,
+                   client: Any = None, task_size: int | None = None, progress: bool | Callable = False
+                   ) -> InductiveBias:
+    """-log P(test MSE <= error) for the hypotheses of ``space`` that fit (X_train, Y_train).
+
+    Parameters
+    ----------
+    space : KernelSpace, RandomFeatureSpace or CallableSpace
+        The hypothesis space.
+    X_train, X_test : arrays [n, d], [t, d]
+        NumPy arrays run on the CPU, CuPy arrays (or CUDA tensors of PyTorch / JAX) on their GPU.
+    Y_train, Y_test : arrays [n], [t] of integer labels, or [n, k], [t, k] of real targets
+        Labels become one-hot targets over the classes of train and test together (as the published
+        method).
+    error : float, array of floats, or None
+        Target test MSE(s). One posterior, one sampling and one fit serve every error; results then
+        hold one value per error. None: no error yet (``value`` is None); read the result at
+        errors later with ``InductiveBias.at``, without recomputing anything.
+    method : {"auto", "exact", "sample", "both"}
+        ``"auto"``: exact for kernel spaces, sampled otherwise. ``"both"``: exact, with the sampled
+        answer from the same posterior in ``.sampled`` (kernel spaces).
+    unit : {"bits", "nats"}
+    n_hypotheses : int
+        Hypotheses sampled by the sampled method.
+    seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        Addresses the Philox streams of the hypotheses (and the bootstrap): the same seed gives the
+        same hypotheses on any device, thread count or cluster.
+    n_boot : int
+        Bootstrap refits for the sampled interval (0: none).
+    confidence : float
+        Coverage of the sampled interval.
+    client : dask.distributed.Client, optional
+        Runs the sampling on a cluster, bitwise as in one process.
+    task_size : int, optional
+        Hypotheses per Dask task (default: from the space's cost).
+    progress : bool or callable
+        A progress bar (tqdm) over the sampled hypotheses, shown when stderr is a terminal; a
+        callable is called as ``progress(done, total)`` instead. Off by default.
+
+    Returns
+    -------
+    InductiveBias
+
+    Raises
+    ------
+    ValueError
+        Bad arguments (the message names the argument); ``method="exact"`` for a space with no closed form.
+    TypeError
+        Arguments of the wrong type.
+
+    Examples
+    --------
+    >>> import numpy as np, inductive_bias as ib
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((60, 3)), rng.integers(0, 2, 60)
+    >>> r = ib.inductive_bias(ib.KernelSpace("rbf", lengthscale=2.0), X[:40], y[:40], X[40:], y[40:],
+    ...                       error=[0.3, 0.25])
+    >>> r.method, r.bits.shape, bool(0 < r.bits[0] < r.bits[1])
+    ('exact', (2,), True)
+    """
+    if not isinstance(space, (KernelSpace, RandomFeatureSpace, CallableSpace)):
+        raise TypeError(f"space: expected a KernelSpace, RandomFeatureSpace or CallableSpace, got "
+                        f"{type(space).__name__}")
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+    closed_form = isinstance(space, KernelSpace)
+    if method in ("exact", "both") and not closed_form:
+        raise ValueError(f"method: {method!r} needs a space with a closed-form loss distribution (a KernelSpace); "
+                         f"a {type(space).__name__} is answered by method='sample'")
+    if method == "auto":
+        method = "exact" if closed_form else "sample"
+    per_nat = _validation.per_nat(unit)  # validated before any work
+    errors = None if error is None else _validation.target_errors(error)
+    seed = _validation.seed(seed)  # once: a Generator is advanced once per call
+    n_hypotheses = _validation.integer("n_hypotheses", n_hypotheses, 3)
+    n_boot = _validation.integer("n_boot", n_boot)
+    if not closed_form:
+        begin = time.perf_counter()
+        losses = sample_losses(space, X_train, Y_train, X_test, Y_test, n_hypotheses, seed=seed, progress=progress,
+                               client=client, task_size=task_size)
+        timings = {"sampling_s": time.perf_counter() - begin}
+        return _sampled(losses, errors, unit, n_boot, seed, confidence, timings)
+    X_train, xp, _ = _validation.points("X_train", X_train)
+    X_test, test_xp, _ = _validation.points("X_test", X_test)
+    if test_xp is not xp:
+        raise TypeError("X_test: must be on the same device as X_train")
+    if X_test.shape[1] != X_train.shape[1]:
+        raise ValueError(f"X_test: expected {X_train.shape[1]} features like X_train, got {X_test.shape[1]}")
+    for name, array in (("X_test", X_test), ("Y_train", Y_train), ("Y_test", Y_test)):
+        _backend.same_device(name, array, X_train, "X_train")
+    with _backend.on_device(X_train):
+        targets_train, targets_test = training_and_test_targets(Y_train, Y_test, X_train.shape[0], X_test.shape[0],
+                                                                xp)
+        begin = time.perf_counter()
+        post = posterior_of_targets(space, X_train, targets_train, X_test)
+        timings = {"posterior_s": time.perf_counter() - begin}
+        sampled = None
+        if method in ("sample", "both"):
+            begin = time.perf_counter()
+            losses = posterior_losses(post, targets_test, n_hypotheses, seed, progress=progress, client=client,
+                                      task_size=task_size)
+            sampled = _sampled(losses, errors, unit, n_boot, seed, confidence,
+                               {"sampling_s": time.perf_counter() - begin})
+            sampled.jitter, sampled.posterior = post.jitter, post
+            if method == "sample":
+                sampled.timings = timings | sampled.timings
+                return sampled
+        begin = time.perf_counter()
+        distribution = post.mse_distribution(targets_test)
+        timings["distribution_s"] = time.perf_counter() - begin
+    begin = time.perf_counter()
+    result = _exact(distribution, errors, unit, per_nat)
+    timings["tail_s"] = time.perf_counter() - begin
+    result.jitter, result.posterior, result.sampled, result.timings = post.jitter, post, sampled, timings
+    return result
+
+
+def _shaped(values, like: np.ndarray):
+    values = np.asarray(values).reshape(like.shape)
+    return values.item() if like.ndim == 0 else values
+
+
+def _sampled(losses, errors: np.ndarray, unit: str, n_boot: int, seed: int, confidence: float,
+             timings: dict) -> InductiveBias:
+    begin = time.perf_counter()
+    if errors is None:
+        if not 0 < confidence < 1:
+            raise ValueError(f"confidence: must be in (0, 1), got {confidence}")
+        fit = ScaledNCX2.fit(losses, n_boot=n_boot, seed=seed)
+        timings["fit_s"] = time.perf_counter() - begin
+        return InductiveBias(None, unit, None, "sample", None, fit.distribution, confidence=confidence, losses=losses,
+                             timings=timings, fit=fit)
+    estimate = bias_from_losses(losses, errors, n_boot=n_boot, seed=seed, unit=unit, confidence=confidence)
+    timings["fit_s"] = time.perf_counter() - begin
+    return _from_estimate(estimate, losses, timings)
+
+
+def _from_estimate(estimate, losses, timings: dict) -> InductiveBias:
+    return InductiveBias(estimate.value, estimate.unit, estimate.error, "sample", estimate.interval,
+                         estimate.distribution, extrapolated=estimate.extrapolated,
+                         empirical_fraction=estimate.empirical_fraction, confidence=estimate.confidence, losses=losses, timings=timings, fit=estimate.fit)
+
+
+def _exact(distribution: GeneralizedChi2, errors: np.ndarray | None, unit: str, per_nat: float) -> InductiveBias:
+    if errors is None:
+        return InductiveBias(None, unit, None, "exact", None, distribution)
+    flat = errors.ravel()
+    reachable = flat > distribution.offset
+    value = np.full(flat.shape, math.inf)
+    evaluation = np.full(flat.shape, "none", dtype=object)
+    evaluation_error = np.zeros(flat.shape)
+    if reachable.any():
+        evaluated = distribution.evaluate(flat[reachable])
+        value[reachable] = -evaluated.log_cdf / per_nat
+        evaluation[reachable] = evaluated.method
+        evaluation_error[reachable] = evaluated.error
+    reason = ""
+    if not reachable.all():
+        reason = (f"errors at or below {distribution.offset:g}, the part of the test MSE that no hypothesis fitting "
+                  f"the training data can change, are unreachable (inf)")
+    return InductiveBias(_shaped(value, errors), unit, _shaped(flat, errors), "exact", None, distribution,
+                         reason=reason, evaluation=_shaped(evaluation.astype(str), errors),
+                         evaluation_error=_shaped(evaluation_error, errors))
+
+
+def exact_bias(distribution: GeneralizedChi2, error: float | Array, unit: str = "bits") -> InductiveBias:
+    """-log P(loss <= error) under an exact loss distribution, or ``inf`` with the reason where the
+    error is at or below its offset.
+
+    Parameters
+    ----------
+    distribution : GeneralizedChi2
+    error : float or array of floats
+    unit : {"bits", "nats"}
+
+    Returns
+    -------
+    InductiveBias
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> r = ib.exact_bias(ib.GeneralizedChi2([1.0], 2), 2.0)
+    >>> round(r.value, 6)  # -log2(1 - exp(-1)): chi2 with 2 dof at 2
+    0.661695
+    """
+    if not isinstance(distribution, GeneralizedChi2):
+        raise TypeError(f"distribution: expected a GeneralizedChi2, got {type(distribution).__name__}")
+    per_nat = _validation.per_nat(unit)
+    return _exact(distribution, _validation.target_errors(error), unit, per_nat)

@@ -1,0 +1,163 @@
+"""Targets and the Gaussian-process posterior of a kernel space on a test set.
+
+A hypothesis is a draw of the GP with covariance function ``k`` conditioned on the training data
+(noise free). On the test points it is ``mean + factor @ z`` with ``factor @ factor.T`` the posterior
+covariance, and its test MSE follows a generalized chi-squared distribution exactly (docs/methods.md, 1.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _backend, _validation
+from ._arrays import Array, array_module, as_array, cholesky_with_jitter, to_host
+from .covariance import kernel_matrix
+from .gchi2 import GeneralizedChi2
+
+__all__ = ["Posterior", "posterior", "training_and_test_targets"]
+
+
+def training_and_test_targets(Y_train, Y_test, n_train: int, n_test: int, xp):
+    """Targets ``[n, k]`` for both sets: integer labels become one-hot over the classes of train and
+    test together (as the published method); real targets are used as they are."""
+    labels = [to_host(as_array(name, Y)[0]) for name, Y in (("Y_train", Y_train), ("Y_test", Y_test))]
+    classes = None
+    if all(y.ndim == 1 and y.dtype.kind in "iu" for y in labels) and labels[0].size and labels[1].size:
+        classes = int(max(y.max() for y in labels)) + 1
+    targets_train = _validation.targets("Y_train", Y_train, n_train, xp, classes)
+    targets_test = _validation.targets("Y_test", Y_test, n_test, xp, classes)
+    if targets_train.shape[1] != targets_test.shape[1]:
+        raise ValueError(f"Y_test: expected {targets_train.shape[1]} outputs like Y_train, got "
+                         f"{targets_test.shape[1]}")
+    return targets_train, targets_test
+
+
+@dataclass
+class Posterior:
+    """The GP posterior on the test points.
+
+    Attributes
+    ----------
+    mean : array [t, k]
+        Posterior mean of the ``k`` outputs on the ``t`` test points.
+    eigenvalues, eigenvectors : arrays [t], [t, t]
+        The posterior covariance (shared by the outputs) as ``U diag(lambda) U^T``, eigenvalues
+        clamped at 0.
+    jitter : float
+        Added to the diagonal of ``K(X, X)``, relative to its mean diagonal (0 when none was needed).
+    null_tolerance : float
+        Eigenvalues at or below it count as 0: directions no hypothesis can move.
+    """
+
+    mean: Array
+    eigenvalues: Array
+    eigenvectors: Array
+    jitter: float
+    null_tolerance: float
+
+    def factor(self) -> Array:
+        """``L`` with ``L @ L.T`` the covariance: the columns of the non-null directions, ``[t, r]``."""
+        xp = array_module(self.eigenvalues)
+        keep = self.eigenvalues > self.null_tolerance
+        return self.eigenvectors[:, keep] * xp.sqrt(self.eigenvalues[keep])
+
+    def mse_distribution(self, Y_test: Array) -> GeneralizedChi2:
+        """The exact distribution of a hypothesis's test MSE, ``1/(t k) sum |f_c - y_c|^2``.
+
+        It is ``sum_j lambda_j / (t k) chi2_k(sum_c b_jc^2) + offset``, with
+        ``b = U^T (mean - Y) / sqrt(lambda)`` and the null directions' squared residuals in the offset.
+
+        Parameters
+        ----------
+        Y_test : array [t, k] of real targets, or [t] of integer labels in [0, k)
+            Labels become one-hot targets over the ``k`` outputs of the posterior.
+
+        Returns
+        -------
+        GeneralizedChi2
+        """
+        t, k = self.mean.shape
+        xp = array_module(self.mean)
+        targets = _validation.targets("Y_test", Y_test, t, xp, k)
+        residual = self.eigenvectors.T @ (self.mean - targets)  # [t, k]
+        squared = to_host((residual * residual).sum(axis=1))
+        eigenvalues = to_host(self.eigenvalues)
+        keep = eigenvalues > self.null_tolerance
+        offset = float(squared[~keep].sum()) / (t * k)
+        return GeneralizedChi2(eigenvalues[keep] / (t * k), k, squared[keep] / eigenvalues[keep], offset)
+
+
+def posterior(space, X_train: Array, Y_train: Array, X_test: Array) -> Posterior:
+    """Condition the GP of a ``KernelSpace`` on the training data and evaluate it on ``X_test``.
+
+    Cholesky of ``K(X, X)`` with the smallest jitter that succeeds (0, then 1e-12 .. 1e-1 times its
+    mean diagonal), triangular solves (no inverse), and the eigendecomposition of the posterior
+    covariance.
+
+    Parameters
+    ----------
+    space : KernelSpace
+    X_train : array [n, d]
+    Y_train : array [n] of integer labels (one-hot over the largest label + 1 classes) or [n, k] real targets
+    X_test : array [t, d]
+        NumPy arrays run on the CPU, CuPy arrays on their GPU (all on one device).
+
+    Returns
+    -------
+    Posterior
+
+    Raises
+    ------
+    ValueError
+        When the kernel matrix is not positive definite even with the largest jitter.
+
+    Examples
+    --------
+    >>> import numpy as np, inductive_bias as ib
+    >>> X = np.array([[0.0], [1.0]])
+    >>> post = ib.posterior(ib.KernelSpace("rbf", lengthscale=1.0), X, np.array([0, 1]), X)
+    >>> np.allclose(post.mean, [[1, 0], [0, 1]]), bool(post.eigenvalues.max() < 1e-12)
+    (True, True)
+    """
+    X_train, xp, _ = _validation.points("X_train", X_train)
+    X_test, test_xp, _ = _validation.points("X_test", X_test)
+    if test_xp is not xp:
+        raise TypeError("X_test: must be on the same device as X_train")
+    if X_test.shape[1] != X_train.shape[1]:
+        raise ValueError(f"X_test: expected {X_train.shape[1]} features like X_train, got {X_test.shape[1]}")
+    for name, array in (("Y_train", Y_train), ("X_test", X_test)):
+        _backend.same_device(name, array, X_train, "X_train")
+    with _backend.on_device(X_train):
+        targets = _validation.targets("Y_train", Y_train, X_train.shape[0], xp)
+        return posterior_of_targets(space, X_train, targets, X_test)
+
+
+def posterior_of_targets(space, X_train, targets_train, X_test) -> Posterior:
+    """``posterior`` on checked NumPy or CuPy arrays, with targets [n, k] already made (the current device)."""
+    xp = array_module(X_train)
+    params = space.resolved(X_train)
+    K = kernel_matrix(space, X_train, X_train, params)
+    K_cross = kernel_matrix(space, X_train, X_test, params)
+    K_test = kernel_matrix(space, X_test, X_test, params)
+    L, jitter = cholesky_with_jitter(K, "X_train: the kernel matrix is not positive definite even with a jitter of "
+                                        "0.1 x its mean diagonal (duplicate training inputs with different targets?)")
+    solve = triangular_solver(xp)
+    A = solve(L, K_cross)                          # L^-1 K(X, X*)
+    mean = A.T @ solve(L, targets_train)           # K(X*, X) K^-1 Y
+    covariance = K_test - A.T @ A
+    covariance = 0.5 * (covariance + covariance.T)
+    eigenvalues, eigenvectors = xp.linalg.eigh(covariance)
+    top = float(eigenvalues.max()) if eigenvalues.size else 0.0
+    tolerance = max(top, 0.0) * covariance.shape[0] * np.finfo(np.float64).eps
+    return Posterior(mean, xp.maximum(eigenvalues, 0.0), eigenvectors, jitter, tolerance)
+
+
+def triangular_solver(xp):
+    """``solve(L, B) = L^-1 B`` for lower-triangular ``L`` on NumPy (SciPy) or CuPy."""
+    if xp is np:
+        from scipy.linalg import solve_triangular
+    else:
+        from cupyx.scipy.linalg import solve_triangular
+    return lambda L, B: solve_triangular(L, B, lower=True)

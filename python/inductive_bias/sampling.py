@@ -1,0 +1,238 @@
+"""Sampling the test losses of hypotheses that fit the training data, for every hypothesis space.
+
+Kernel spaces sample their posterior through the Gaussian sampler (``gaussian_losses``);
+random-feature networks are drawn and fitted in batches; callable spaces run the user's code once per
+hypothesis. On a Dask cluster the range of hypotheses runs as tasks (``_dask``), bitwise as in one
+process.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from . import _backend, _dask, _validation
+from ._arrays import Array, array_module, as_array, cholesky_with_jitter, to_host
+from ._backend import cuda_available
+from ._progress import progress_bar
+from .gaussian_losses import (LOSSES, canonical_block, gpu_blocks_per_product, sample_gaussian_losses,
+                              sampler_ops)
+from .posterior import posterior_of_targets, training_and_test_targets
+from .spaces import CallableSpace, KernelSpace, RandomFeatureSpace
+
+__all__ = ["posterior_losses", "sample_losses"]
+
+
+def sample_losses(space: KernelSpace | RandomFeatureSpace | CallableSpace, X_train: Array, Y_train: Array,
+                  X_test: Array, Y_test: Array, n_hypotheses: int, seed: int = 0, loss: str = "mse",
+                  progress: bool | Callable = False, batch_size: int | None = None, start: int = 0, client: Any = None,
+                  task_size: int | None = None, device: str = "cpu") -> Array:
+    """Test losses of hypotheses ``start .. start + n_hypotheses - 1`` of any space that fit
+    (X_train, Y_train).
+
+    Kernel spaces sample their posterior through the Gaussian sampler; random-feature networks are
+    drawn and fitted in batches; callable spaces run the user's code once per hypothesis. Labels become
+    one-hot targets over the classes of train and test. Returns a NumPy array [n_hypotheses] (CuPy for
+    kernel spaces given CuPy data). With a ``dask.distributed.Client`` the range is split into tasks
+    of ``task_size`` hypotheses (chosen from the space's cost by default) run on the cluster; the
+    losses are bitwise the same as in one process (random-feature losses on GPU workers: to
+    rounding, their batched GPU solves follow the tasks). ``device="cuda"`` runs each task on its
+    worker's GPU where the worker has one (on the CPU otherwise).
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
+    if not isinstance(space, (KernelSpace, RandomFeatureSpace, CallableSpace)):
+        raise TypeError(f"space: expected a KernelSpace, RandomFeatureSpace or CallableSpace, got {type(space).__name__}")
+    n_hypotheses = _validation.integer("n_hypotheses", n_hypotheses)
+    seed = _validation.seed(seed)
+    X_train, xp, restore = _validation.points("X_train", X_train)
+    X_test, _, _ = _validation.points("X_test", X_test)
+    if X_test.shape[1] != X_train.shape[1]:
+        raise ValueError(f"X_test: expected {X_train.shape[1]} features, got {X_test.shape[1]}")
+    start = _validation.integer("start", start, 0)
+    for name, array in (("X_test", X_test), ("Y_train", Y_train), ("Y_test", Y_test)):
+        _backend.same_device(name, array, X_train, "X_train")
+    with _backend.on_device(X_train):
+        targets_train, targets_test = training_and_test_targets(Y_train, Y_test, X_train.shape[0], X_test.shape[0],
+                                                                xp)
+        if isinstance(space, KernelSpace):
+            post = posterior_of_targets(space, X_train, targets_train, X_test)
+            losses = posterior_losses(post, targets_test, n_hypotheses, seed, loss, progress, start, client,
+                                      task_size, device)
+        else:
+            losses = _space_losses(space, X_train, X_test, targets_train, targets_test, n_hypotheses, seed, loss,
+                                   progress, batch_size, start, client, task_size, device)
+    return restore(losses)
+
+
+def posterior_losses(post, targets_test, n_hypotheses: int, seed: int, loss: str = "mse", progress=False,
+                     start: int = 0, client=None, task_size: int | None = None, device: str = "cpu"):
+    """Test losses of hypotheses ``start ..`` drawn from a kernel space's posterior (NumPy or CuPy,
+    as the posterior), on a Dask cluster when ``client`` is given."""
+    if client is not None:
+        return _distributed_gaussian_losses(client, post.mean, post.factor(), targets_test, n_hypotheses, seed, loss,
+                                            start, task_size, progress, _validation.device(device))
+    return sample_gaussian_losses(post.mean, post.factor(), targets_test, n_hypotheses, seed=seed, loss=loss,
+                                  progress=progress, start=start)
+
+
+def _space_losses(space, X_train, X_test, targets_train, targets_test, n_hypotheses, seed, loss, progress, batch_size,
+                  start, client, task_size, device):
+    if client is not None:
+        return _distributed_space_losses(client, space, X_train, targets_train, X_test, targets_test, n_hypotheses,
+                                         seed, loss, start, task_size, progress, _validation.device(device))
+    if isinstance(space, RandomFeatureSpace):
+        return _random_feature_losses(space, X_train.astype(np.float64), X_test.astype(np.float64), targets_train,
+                                      targets_test, n_hypotheses, seed, loss, progress, batch_size, start)
+    return _callable_losses(space, to_host(targets_test), n_hypotheses, seed, loss, progress, start)
+
+
+def _reduce(predictions, targets_test, loss):
+    """Losses of predictions [batch, t, k] through the fused loss kernel (mean 0, products = predictions)."""
+    xp = array_module(predictions)
+    batch, t, k = predictions.shape
+    products = xp.ascontiguousarray(predictions.transpose(0, 2, 1))
+    labels = xp.ascontiguousarray(targets_test.argmax(axis=1).astype(np.int64))
+    offset = xp.ascontiguousarray(-targets_test.T) if loss == "mse" else xp.zeros((k, t))
+    out = xp.empty(batch)
+    sampler_ops(xp, np.float64).losses(loss, products, offset, labels, out, k, t)
+    return out
+
+
+def _random_feature_losses(space, X_train, X_test, Y_train, Y_test, n_hypotheses, seed, loss, progress, batch_size,
+                           start=0):
+    xp = array_module(X_train)
+    device = "cpu" if xp is np else "cuda"
+    n, d = X_train.shape
+    k = Y_train.shape[1]
+    per_hypothesis = 8 * (n + X_test.shape[0]) * (space.width + 1) + 8 * min(n, space.width + 1) ** 2
+    batch_size = batch_size or max(1, min(64, (256 * 2**20) // per_hypothesis))
+    losses = xp.empty(n_hypotheses)
+    with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
+        for first in range(0, n_hypotheses, batch_size):
+            size = min(batch_size, n_hypotheses - first)
+            layers = space.draw_batch(start + first, size, seed, d, k, device)
+            train = space.features(X_train, layers)                                     # [B, n, width + 1]
+            test = space.features(X_test, layers)                                       # [B, t, width + 1]
+            predictions = _fit_output_layer(train, test, layers[-1], Y_train)
+            losses[first : first + size] = _reduce(predictions, Y_test, loss)
+            bar.update(size)
+    return losses
+
+
+def _fit_output_layer(train, test, initial, Y_train):
+    """Test predictions after the minimum-norm change of the output weights that interpolates Y_train:
+    c = c0 + F^T (F F^T)^-1 (Y - F c0) when there are more features than training points, else the
+    least-squares solution nearest c0, c = c0 + (F^T F)^-1 F^T (Y - F c0). Batched over hypotheses."""
+    residual = Y_train[None] - train @ initial                        # [B, n, k]
+    n, p = train.shape[1], train.shape[2]
+    train_t = train.transpose(0, 2, 1)
+    if p >= n:
+        gram = _gram(train, train_t)                                   # [B, n, n]
+        change = train_t @ _solve_spd(gram, residual)
+    else:
+        gram = _gram(train_t, train)                                   # [B, p, p]
+        change = _solve_spd(gram, train_t @ residual)
+    return test @ (initial + change)
+
+
+def _gram(a, a_t):
+    """a @ a_t per hypothesis. NumPy: one 2-D product each, which it hands to BLAS syrk (half the
+    flops); CuPy: one batched product."""
+    if array_module(a) is np:
+        return np.stack([x @ y for x, y in zip(a, a_t)])
+    return a @ a_t
+
+
+def _solve_spd(gram, rhs):
+    """Batched solve of gram x = rhs, gram symmetric positive semi-definite: the smallest relative
+    jitter that makes every Cholesky succeed (``cholesky_with_jitter``), then two triangular solves
+    per hypothesis."""
+    xp = array_module(gram)
+    factor, _ = cholesky_with_jitter(gram, "X_train: the training features are degenerate even with a jitter of "
+                                          "0.1 x their mean Gram diagonal (duplicate inputs with different targets?)")
+    return _cholesky_solve(factor, rhs, xp)
+
+
+def _cholesky_solve(factor, rhs, xp):
+    if xp is np:
+        from scipy.linalg import cho_solve
+
+        # The factor was just checked finite.
+        return np.stack([cho_solve((f, True), b, check_finite=False) for f, b in zip(factor, rhs)])
+    from cupyx.scipy.linalg import solve_triangular
+
+    # Batched triangular solves, L y = rhs then L^T x = y, over all hypotheses at once.
+    return solve_triangular(factor, solve_triangular(factor, rhs, lower=True), trans="T", lower=True)
+
+
+def _callable_losses(space, Y_test, n_hypotheses, seed, loss, progress, start=0):
+    t, k = Y_test.shape
+    losses = np.empty(n_hypotheses)
+    with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
+        for i in range(n_hypotheses):
+            predictions, _ = as_array("predictions", space.fn(CallableSpace.hypothesis_seed(seed, start + i)))
+            predictions = to_host(predictions).astype(np.float64)
+            if predictions.ndim == 1 and k == 1:
+                predictions = predictions[:, None]
+            if predictions.shape != (t, k):
+                raise ValueError(f"predictions: fn returned shape {predictions.shape}, expected [{t}, {k}]")
+            if not np.isfinite(predictions).all():
+                raise ValueError(f"predictions: fn returned NaN or infinity for hypothesis {i}")
+            losses[i] = _reduce(predictions[None], Y_test, loss)[0]
+            bar.update(1)
+    return losses
+
+
+# Dask: the task functions run on the workers (module-level so that they pickle by reference).
+
+def _on_worker_device(arrays, device):
+    """The arrays on this worker's GPU when device="cuda" was asked for and the worker has one."""
+    if device == "cuda" and cuda_available():
+        import cupy
+
+        return tuple(cupy.asarray(a) for a in arrays)
+    return arrays
+
+
+def _gaussian_task(payload, start, size, seed, loss, device):
+    mean, factor, targets = _on_worker_device(payload, device)
+    return to_host(sample_gaussian_losses(mean, factor, targets, size, seed=seed, loss=loss, start=start))
+
+
+def _space_task(payload, start, size, seed, loss, device):
+    space, X_train, targets_train, X_test, targets_test = payload
+    X_train, X_test = _on_worker_device((X_train, X_test), device)
+    xp = array_module(X_train)
+    targets_train, targets_test = xp.asarray(targets_train), xp.asarray(targets_test)
+    return to_host(_space_losses(space, X_train, X_test, targets_train, targets_test, size, seed, loss, False, None,
+                                 start, None, None, device))
+
+
+def _distributed_gaussian_losses(client, mean, factor, targets, n_hypotheses, seed, loss, start, task_size, progress,
+                                 device="cpu"):
+    t, k = mean.shape
+    if task_size is None:  # whole canonical blocks (the GPU's, on GPU workers) of about TASK_FLOPS each
+        block = canonical_block(k)
+        if device == "cuda":
+            itemsize = max(mean.dtype.itemsize, factor.dtype.itemsize)
+            block *= gpu_blocks_per_product(t, factor.shape[1], k, itemsize)
+        per_hypothesis = 2.0 * t * factor.shape[1] * k
+        task_size = max(block, int(_dask.TASK_FLOPS / per_hypothesis) // block * block)
+    payload = (to_host(mean), to_host(factor), to_host(targets))  # NumPy on the wire; workers move it to their GPU
+    return _dask.run_tasks(client, _gaussian_task, payload, n_hypotheses, start, task_size, seed, loss, progress,
+                           device)
+
+
+def _distributed_space_losses(client, space, X_train, targets_train, X_test, targets_test, n_hypotheses, seed, loss,
+                              start, task_size, progress, device="cpu"):
+    if task_size is None:
+        if isinstance(space, RandomFeatureSpace):
+            n, d = X_train.shape
+            per_hypothesis = 2.0 * (n + X_test.shape[0]) * d * space.width + 2.0 * n * n * space.width
+            task_size = max(1, int(_dask.TASK_FLOPS / per_hypothesis))
+        else:
+            task_size = 16  # user code: unknown cost
+    payload = (space, to_host(X_train), to_host(targets_train), to_host(X_test), to_host(targets_test))
+    return _dask.run_tasks(client, _space_task, payload, n_hypotheses, start, task_size, seed, loss, progress, device)
