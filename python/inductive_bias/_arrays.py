@@ -45,6 +45,16 @@ def as_array(name: str, x):
         raise TypeError(f"{name}: expected an array, got {type(x).__name__}") from error
 
 
+def on_host(name: str, x):
+    """(x as a NumPy array, restore) for work done on the host: ``restore`` returns a result to the
+    caller's array type and device (CuPy, PyTorch or JAX on a GPU get it back on that GPU)."""
+    array, restore = as_array(name, x)
+    xp = array_module(array)
+    if xp is np:
+        return array, restore
+    return xp.asnumpy(array), lambda result: restore(xp.asarray(result))
+
+
 def to_host(x) -> np.ndarray:
     """x as a NumPy array (a copy from the device for CuPy)."""
     return x.get() if hasattr(x, "get") else np.asarray(x)

@@ -161,7 +161,7 @@ def sankaran_bias(df: float, nc: float, scale: float, error: float, unit: str = 
     --------
     >>> import inductive_bias as ib
     >>> round(ib.sankaran_bias(20, 15, 0.01, 0.1), 2)
-    25.89
+    8.18
     """
     distribution = ScaledNCX2(df, nc, scale)  # validates df, nc, scale
     per_nat = _validation.per_nat(unit)

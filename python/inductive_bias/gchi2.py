@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _backend, _quantile, _validation
 from ._backend import _native
-from ._arrays import Array
+from ._arrays import Array, on_host
 
 __all__ = ["GeneralizedChi2", "Gchi2Evaluation"]
 
@@ -27,7 +27,7 @@ _METHOD_NAMES = np.array(["none", "ruben", "saddlepoint", "inversion"])
 @dataclass
 class Gchi2Evaluation:
     """Per point: ``log_cdf``, ``log_sf``, the ``method`` used and its ``error`` estimate (Ruben: a
-    bound on the truncated terms relative to the sum; saddlepoint: |Lugannani-Rice - r*| in the log
+    bound on the truncated terms relative to the sum; saddlepoint: ``|Lugannani-Rice - r*|`` in the log
     of the smaller tail)."""
 
     log_cdf: np.ndarray
@@ -72,7 +72,7 @@ class GeneralizedChi2:
     def evaluate(self, x: float | Array, method: str = "auto") -> Gchi2Evaluation:
         if method not in _METHODS:
             raise ValueError(f"method: expected one of {tuple(_METHODS)}, got {method!r}")
-        values = np.asarray(x, dtype=np.float64)
+        values = np.asarray(on_host("x", x)[0], dtype=np.float64)
         if np.any(np.isnan(values)):
             raise ValueError("x: contains NaN")
         flat = np.ascontiguousarray(values.ravel())
@@ -95,7 +95,8 @@ class GeneralizedChi2:
                                _METHOD_NAMES[used].reshape(shape))
 
     def _result(self, x, values):
-        return float(values) if np.ndim(x) == 0 else values
+        """A float for a scalar ``x``, else ``values`` in ``x``'s array type and device."""
+        return float(values) if np.ndim(x) == 0 else on_host("x", x)[1](values)
 
     def logcdf(self, x: float | Array, method: str = "auto") -> float | np.ndarray:
         return self._result(x, self.evaluate(x, method).log_cdf)
@@ -112,7 +113,7 @@ class GeneralizedChi2:
     def logpdf(self, x: float | Array) -> float | np.ndarray:
         """log density, by the same inversion at the saddlepoint (+inf / finite / -inf at the offset
         for total degrees of freedom below 2 / equal to 2 / above 2)."""
-        values = np.asarray(x, dtype=np.float64)
+        values = np.asarray(on_host("x", x)[0], dtype=np.float64)
         if np.any(np.isnan(values)):
             raise ValueError("x: contains NaN")
         flat = np.ascontiguousarray(values.ravel())

@@ -115,7 +115,7 @@ class InductiveBias:
         >>> import inductive_bias as ib
         >>> r = ib.exact_bias(ib.GeneralizedChi2([1.0], 2), 2.0)
         >>> round(r.at(4.0).value, 6)  # -log2(1 - exp(-2))
-        0.209453
+        0.209787
         """
         errors = _validation.target_errors(error)
         if self.method == "exact":
@@ -313,7 +313,7 @@ def exact_bias(distribution: GeneralizedChi2, error: float | Array, unit: str = 
     >>> import inductive_bias as ib
     >>> r = ib.exact_bias(ib.GeneralizedChi2([1.0], 2), 2.0)
     >>> round(r.value, 6)  # -log2(1 - exp(-1)): chi2 with 2 dof at 2
-    0.661695
+    0.661728
     """
     if not isinstance(distribution, GeneralizedChi2):
         raise TypeError(f"distribution: expected a GeneralizedChi2, got {type(distribution).__name__}")

@@ -25,20 +25,53 @@ __all__ = ["posterior_losses", "sample_losses"]
 
 
 def sample_losses(space: KernelSpace | RandomFeatureSpace | CallableSpace, X_train: Array, Y_train: Array,
-                  X_test: Array, Y_test: Array, n_hypotheses: int, seed: int = 0, loss: str = "mse",
+                  X_test: Array, Y_test: Array, n_hypotheses: int, seed: Any = 0, loss: str = "mse",
                   progress: bool | Callable = False, batch_size: int | None = None, start: int = 0, client: Any = None,
                   task_size: int | None = None, device: str = "cpu") -> Array:
-    """Test losses of hypotheses ``start .. start + n_hypotheses - 1`` of any space that fit
-    (X_train, Y_train).
+    """Test losses of sampled hypotheses of any space that fit the training data.
 
     Kernel spaces sample their posterior through the Gaussian sampler; random-feature networks are
-    drawn and fitted in batches; callable spaces run the user's code once per hypothesis. Labels become
-    one-hot targets over the classes of train and test. Returns a NumPy array [n_hypotheses] (CuPy for
-    kernel spaces given CuPy data). With a ``dask.distributed.Client`` the range is split into tasks
-    of ``task_size`` hypotheses (chosen from the space's cost by default) run on the cluster; the
-    losses are bitwise the same as in one process (random-feature losses on GPU workers: to
-    rounding, their batched GPU solves follow the tasks). ``device="cuda"`` runs each task on its
-    worker's GPU where the worker has one (on the CPU otherwise).
+    drawn and fitted in batches; callable spaces run the user's code once per hypothesis.
+
+    Parameters
+    ----------
+    space : KernelSpace, RandomFeatureSpace or CallableSpace
+    X_train, X_test : arrays [n, d], [t, d]
+    Y_train, Y_test : arrays [n], [t] of integer labels or [n, k], [t, k] of real targets
+        Labels become one-hot targets over the classes of train and test.
+    n_hypotheses : int
+        Hypotheses ``start`` to ``start + n_hypotheses - 1`` are evaluated.
+    seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        Hypothesis ``i`` depends only on ``(seed, i)``.
+    loss : {"mse", "error"}
+        Mean squared error over the ``t * k`` entries, or the 0-1 error of the argmax.
+    progress : bool or callable
+        A tqdm bar when stderr is a terminal, or ``progress(done, total)`` calls.
+    batch_size : int, optional
+        Random-feature networks fitted per batch (default: what fits 256 MiB).
+    start : int
+        The first hypothesis index.
+    client : dask.distributed.Client, optional
+        Splits the range into tasks of ``task_size`` hypotheses (by default from the space's cost) run
+        on the cluster; the losses are bitwise those of one process (random-feature losses on GPU
+        workers: to rounding, their batched GPU solves follow the tasks).
+    task_size : int, optional
+    device : {"cpu", "cuda"}
+        With ``client``: run each task on its worker's GPU where the worker has one.
+
+    Returns
+    -------
+    array [n_hypotheses]
+        float64, of the caller's array type (NumPy, CuPy, PyTorch, JAX) as ``X_train``.
+
+    Examples
+    --------
+    >>> import numpy as np, inductive_bias as ib
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((30, 2)), rng.integers(0, 2, 30)
+    >>> losses = ib.sample_losses(ib.RandomFeatureSpace(64), X[:20], y[:20], X[20:], y[20:], 8, seed=1)
+    >>> losses.shape, bool((losses > 0).all())
+    ((8,), True)
     """
     if loss not in LOSSES:
         raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")

@@ -31,13 +31,35 @@ _PARAMETERS = {"rbf": {"variance"}, "laplacian": {"variance"}, "matern12": {"var
 
 
 class KernelSpace:
-    """The GP hypothesis space of a covariance function.
+    """The Gaussian-process hypothesis space of a covariance function.
 
-    ``kernel``: ``"rbf"``, ``"laplacian"`` (= ``"matern12"``), ``"matern32"``, ``"matern52"`` (all with
-    ``lengthscale`` and ``variance``), ``"polynomial"`` (``(gamma x.y + coef0)^degree``), ``"linear"``
-    (``x.y + coef0``), ``"nngp_relu"`` (the arc-cosine kernel of an infinitely wide ReLU MLP with
-    ``depth`` hidden layers, weight variance ``weight_var`` / fan-in and bias variance ``bias_var``).
-    ``lengthscale="median"`` is the median pairwise distance of the training inputs.
+    A hypothesis is a draw of the GP conditioned on the training data (noise free); its test MSE has
+    a closed form, so ``inductive_bias`` answers exactly.
+
+    Parameters
+    ----------
+    kernel : str
+        One of ``KERNELS``: ``"rbf"``, ``"laplacian"`` (= ``"matern12"``), ``"matern32"``,
+        ``"matern52"`` (all with ``lengthscale`` and ``variance``), ``"polynomial"``
+        (``(gamma x.y + coef0)^degree``), ``"linear"`` (``x.y + coef0``), ``"nngp_relu"`` (the
+        arc-cosine kernel of an infinitely wide ReLU MLP with ``depth`` hidden layers, weight variance
+        ``weight_var`` / fan-in and bias variance ``bias_var``).
+    lengthscale : float or "median"
+        Stationary kernels only; ``"median"`` is the median pairwise distance of the training inputs.
+    **params
+        The kernel's other parameters: ``variance``; ``gamma``, ``coef0``, ``degree``; ``depth``,
+        ``weight_var``, ``bias_var``.
+
+    Raises
+    ------
+    ValueError
+        An unknown kernel, a parameter the kernel does not take, or an out-of-range value (named).
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> ib.KernelSpace("nngp_relu", depth=2)
+    KernelSpace('nngp_relu', depth=2)
     """
 
     def __init__(self, kernel: str = "rbf", lengthscale: float | str = 1.0, **params):
@@ -66,7 +88,18 @@ class KernelSpace:
         return f"KernelSpace({self.kernel!r}{scale}{extra})"
 
     def resolved(self, X_train: Array) -> dict:
-        """The native parameters for these training inputs (resolves ``lengthscale="median"``)."""
+        """The native parameters for these training inputs.
+
+        Parameters
+        ----------
+        X_train : array [n, d]
+            NumPy or CuPy; resolves ``lengthscale="median"`` and the input dimension of ``nngp_relu``.
+
+        Returns
+        -------
+        dict
+            Parameter name -> value, as the native covariance functions take them.
+        """
         native = dict(self.params)
         if self.kernel in STATIONARY:
             lengthscale = self.lengthscale
@@ -86,6 +119,22 @@ class RandomFeatureSpace:
     bias N(0, bias_var), all drawn from Philox substream ``i`` of ``seed`` for hypothesis ``i``. The output
     layer then moves by the minimum-norm change that interpolates the training targets, solved through the
     Gram matrix of the training features (Cholesky, with the smallest jitter that succeeds).
+    Answered by the sampled method.
+
+    Parameters
+    ----------
+    width : int
+        Units per hidden layer.
+    depth : int
+        Hidden layers.
+    weight_var, bias_var : float
+        Weight variance (times 1 / fan-in) and bias variance.
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> ib.RandomFeatureSpace(300, depth=2).kernel()
+    KernelSpace('nngp_relu', depth=2, weight_var=2.0, bias_var=0.0)
     """
 
     def __init__(self, width: int, depth: int = 1, weight_var: float = 2.0, bias_var: float = 0.0):
@@ -99,21 +148,62 @@ class RandomFeatureSpace:
                 f"bias_var={self.bias_var:g})")
 
     def kernel(self) -> KernelSpace:
-        """The infinite-width limit of this space."""
+        """The infinite-width limit of this space: the ``"nngp_relu"`` kernel space with the same depth
+        and variances.
+
+        Returns
+        -------
+        KernelSpace
+        """
         return KernelSpace("nngp_relu", depth=self.depth, weight_var=self.weight_var, bias_var=self.bias_var)
 
     def parameter_count(self, inputs: int, outputs: int) -> int:
+        """Weights and biases of one network with ``inputs`` inputs and ``outputs`` outputs (the
+        normals drawn per hypothesis).
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> ib.RandomFeatureSpace(10).parameter_count(inputs=3, outputs=2)
+        62
+        """
         return (inputs + 1) * self.width + (self.depth - 1) * (self.width + 1) * self.width + (self.width + 1) * outputs
 
-    def draw(self, index: int, seed: int, inputs: int, outputs: int, device: str = "cpu") -> list:
-        """The standard normals of hypothesis ``index``: one array per layer ([fan_in + 1, fan_out],
-        last row the bias), from Philox substream ``index`` (bitwise the same on CPU and GPU)."""
+    def draw(self, index: int, seed, inputs: int, outputs: int, device: str = "cpu") -> list:
+        """The standard normals of hypothesis ``index``.
+
+        Parameters
+        ----------
+        index : int
+            The hypothesis: Philox substream ``index`` of ``seed`` (bitwise the same on CPU and GPU).
+        seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        inputs, outputs : int
+            Input features and outputs of the network.
+        device : {"cpu", "cuda"}
+
+        Returns
+        -------
+        list of arrays
+            One per layer, ``[fan_in + 1, fan_out]`` (last row: the bias).
+        """
         index = _validation.integer("index", index, 0, _validation.UINT64_LIMIT)
         return [layer[0] for layer in self.draw_batch(index, 1, seed, inputs, outputs, device)]
 
-    def draw_batch(self, first: int, count: int, seed: int, inputs: int, outputs: int, device: str = "cpu") -> list:
-        """The draws of hypotheses ``first .. first + count - 1`` from one Philox fill: one array
-        per layer, [count, fan_in + 1, fan_out]."""
+    def draw_batch(self, first: int, count: int, seed, inputs: int, outputs: int, device: str = "cpu") -> list:
+        """The draws of hypotheses ``first`` to ``first + count - 1`` from one Philox fill.
+
+        Parameters
+        ----------
+        first, count : int
+            The range of hypotheses (indices below 2^64).
+        seed, inputs, outputs, device
+            As for ``draw``.
+
+        Returns
+        -------
+        list of arrays
+            One per layer, ``[count, fan_in + 1, fan_out]``; row ``i`` equals ``draw(first + i, ...)``.
+        """
         count = _validation.integer("count", count, 1)
         inputs, outputs = _validation.integer("inputs", inputs, 1), _validation.integer("outputs", outputs, 1)
         total = self.parameter_count(inputs, outputs)
@@ -130,9 +220,23 @@ class RandomFeatureSpace:
         return layers
 
     def features(self, X: Array, layers: list, out: Array | None = None) -> Array:
-        """Hidden representation with the output layer's scaling folded in: [n, width + 1], so that
-        the network's output is features @ z_out for the standard normal output draws z_out.
-        ``layers`` from ``draw``, or from ``draw_batch`` for [count, n, width + 1] (batched products)."""
+        """The hidden representation with the output layer's scaling folded in.
+
+        The network's output is ``features @ z_out`` for the standard normal output draws ``z_out``.
+
+        Parameters
+        ----------
+        X : array [n, d]
+            float64 inputs (NumPy or CuPy).
+        layers : list of arrays
+            From ``draw``, or from ``draw_batch`` for a batch of networks (batched products).
+        out : array, optional
+            Where to write the result.
+
+        Returns
+        -------
+        array [n, width + 1], or [count, n, width + 1] for a batch
+        """
         xp = array_module(X)
         h = X
         for z in layers[:-1]:
@@ -148,8 +252,24 @@ class RandomFeatureSpace:
 
 class CallableSpace:
     """Hypotheses from user code: ``fn(seed) -> predictions [t, k]`` (or ``[t]`` for one output) on
-    the test points, any array type. Hypothesis ``i`` gets the 64-bit seed made of the first two
-    Philox words of substream ``i`` under ``seed``, so hypotheses are reproducible and independent."""
+    the test points, any array type.
+
+    Hypothesis ``i`` gets the 64-bit seed ``hypothesis_seed(seed, i)``, so hypotheses are
+    reproducible and independent. Answered by the sampled method.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(seed: int) -> predictions`` on the test points.
+
+    Examples
+    --------
+    >>> import numpy as np, inductive_bias as ib
+    >>> space = ib.CallableSpace(lambda seed: np.random.default_rng(seed).standard_normal((5, 2)))
+    >>> X, y = np.zeros((3, 1)), np.array([0, 1, 0])
+    >>> ib.sample_losses(space, X, y, np.zeros((5, 1)), np.array([0, 1, 1, 0, 1]), 4).shape
+    (4,)
+    """
 
     def __init__(self, fn: Callable):
         if not callable(fn):
@@ -161,5 +281,15 @@ class CallableSpace:
 
     @staticmethod
     def hypothesis_seed(seed: int, index: int) -> int:
+        """The 64-bit seed ``fn`` receives for hypothesis ``index``: the first two Philox words of
+        substream ``index`` under ``seed``, low word first.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> ib.CallableSpace.hypothesis_seed(0, 1) == ib.CallableSpace.hypothesis_seed(0, 1) != \\
+        ...     ib.CallableSpace.hypothesis_seed(0, 2)
+        True
+        """
         low, high = random.uint32(2, seed=seed, stream=index)
         return int(low) | (int(high) << 32)

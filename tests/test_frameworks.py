@@ -1,0 +1,59 @@
+"""Framework-native in, framework-native out: PyTorch and JAX arrays (CPU here; the device check runs
+the CUDA ones) come back in their own type from every function that returns arrays."""
+
+import numpy as np
+import pytest
+
+import inductive_bias as ib
+
+FRAMEWORKS = []
+try:
+    import torch
+
+    FRAMEWORKS.append(pytest.param(torch.from_numpy, torch.Tensor, id="torch"))
+except ImportError:
+    pass
+try:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)  # float64 in, float64 out, as with NumPy
+    import jax.numpy as jnp
+
+    FRAMEWORKS.append(pytest.param(jnp.asarray, jax.Array, id="jax"))
+except ImportError:
+    pass
+
+pytestmark = pytest.mark.skipif(not FRAMEWORKS, reason="needs PyTorch or JAX")
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((40, 3)), rng.integers(0, 2, 40)
+
+
+@pytest.mark.parametrize(("convert", "kind"), FRAMEWORKS)
+def test_results_come_back_in_the_callers_type(data, convert, kind):
+    X, y = data
+    Xf, yf = convert(X), convert(y)
+    kernel = ib.KernelSpace("rbf", lengthscale=1.5)
+    cases = {
+        "sample_losses (kernel)": (ib.sample_losses(kernel, Xf[:30], yf[:30], Xf[30:], yf[30:], 8, seed=2),
+                                   ib.sample_losses(kernel, X[:30], y[:30], X[30:], y[30:], 8, seed=2)),
+        "sample_losses (features)": (
+            ib.sample_losses(ib.RandomFeatureSpace(32), Xf[:30], yf[:30], Xf[30:], yf[30:], 4, seed=2),
+            ib.sample_losses(ib.RandomFeatureSpace(32), X[:30], y[:30], X[30:], y[30:], 4, seed=2)),
+        "kernel_matrix": (ib.kernel_matrix(kernel, Xf, Xf), ib.kernel_matrix(kernel, X, X)),
+        "nearest_neighbors distances": (ib.nearest_neighbors(Xf, 3)[0], ib.nearest_neighbors(X, 3)[0]),
+        "nearest_neighbors indices": (ib.nearest_neighbors(Xf, 3)[1], ib.nearest_neighbors(X, 3)[1]),
+        "GeneralizedChi2.logcdf": (ib.GeneralizedChi2([1.0, 2.0]).logcdf(convert(np.array([1.0, 2.0]))),
+                                   ib.GeneralizedChi2([1.0, 2.0]).logcdf(np.array([1.0, 2.0]))),
+        "ScaledNCX2.logcdf": (ib.ScaledNCX2(3, 1, 1).logcdf(convert(np.array([1.0, 2.0]))),
+                              ib.ScaledNCX2(3, 1, 1).logcdf(np.array([1.0, 2.0]))),
+    }
+    for name, (got, expected) in cases.items():
+        assert isinstance(got, kind), name
+        np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-12, err_msg=name)
+    exact = ib.inductive_bias(kernel, Xf[:30], yf[:30], Xf[30:], yf[30:], [0.3, 0.2])
+    np.testing.assert_allclose(exact.value, ib.inductive_bias(kernel, X[:30], y[:30], X[30:], y[30:],
+                                                              [0.3, 0.2]).value, rtol=1e-12)
