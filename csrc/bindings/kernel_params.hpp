@@ -19,15 +19,24 @@ inline KernelParams kernel_params(const pybind11::dict& d) {
       continue;
     }
     const double v = item.second.cast<double>();
-    if (key == "lengthscale") p.lengthscale = v;
-    else if (key == "variance") p.variance = v;
-    else if (key == "gamma") p.gamma = v;
-    else if (key == "coef0") p.coef0 = v;
-    else if (key == "degree") p.degree = v;
-    else if (key == "weight_var") p.weight_var = v;
-    else if (key == "bias_var") p.bias_var = v;
-    else if (key == "input_dim") p.input_dim = v;
-    else throw std::invalid_argument("params: unknown kernel parameter '" + key + "'");
+    if (key == "lengthscale")
+      p.lengthscale = v;
+    else if (key == "variance")
+      p.variance = v;
+    else if (key == "gamma")
+      p.gamma = v;
+    else if (key == "coef0")
+      p.coef0 = v;
+    else if (key == "degree")
+      p.degree = v;
+    else if (key == "weight_var")
+      p.weight_var = v;
+    else if (key == "bias_var")
+      p.bias_var = v;
+    else if (key == "input_dim")
+      p.input_dim = v;
+    else
+      throw std::invalid_argument("params: unknown kernel parameter '" + key + "'");
   }
   return p;
 }

@@ -7,14 +7,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "bindings/kernel_params.hpp"
+#include "bindings/ncx2_fit_bindings.hpp"
 #include "cpu/gaussian_losses.hpp"
 #include "cpu/gchi2.hpp"
 #include "cpu/kernels.hpp"
 #include "cpu/ncx2.hpp"
 #include "cpu/neighbors.hpp"
 #include "cpu/random.hpp"
-#include "bindings/kernel_params.hpp"
-#include "bindings/ncx2_fit_bindings.hpp"
 #include "ib/philox.hpp"
 
 #ifdef _OPENMP
@@ -42,8 +42,8 @@ template <class T>
 T* output_pointer(py::array& a, py::ssize_t size, const char* name) {
   require(py::isinstance<py::array_t<T>>(a) && (a.flags() & py::array::c_style) && a.writeable(),
           std::string(name) + ": expected a writable C-contiguous array of the kernel's dtype");
-  require(a.size() == size, std::string(name) + ": has " + std::to_string(a.size()) + " elements, expected " +
-                                std::to_string(size));
+  require(a.size() == size,
+          std::string(name) + ": has " + std::to_string(a.size()) + " elements, expected " + std::to_string(size));
   return static_cast<T*>(a.mutable_data());
 }
 
@@ -51,8 +51,8 @@ template <class T>
 const T* input_pointer(const py::array& a, py::ssize_t size, const char* name) {
   require(py::isinstance<py::array_t<T>>(a) && (a.flags() & py::array::c_style),
           std::string(name) + ": expected a C-contiguous array of the kernel's dtype");
-  require(a.size() == size, std::string(name) + ": has " + std::to_string(a.size()) + " elements, expected " +
-                                std::to_string(size));
+  require(a.size() == size,
+          std::string(name) + ": has " + std::to_string(a.size()) + " elements, expected " + std::to_string(size));
   return static_cast<const T*>(a.data());
 }
 
@@ -82,8 +82,7 @@ void fill_normal(py::array out, std::uint64_t n_streams, std::uint64_t n, std::u
 
 template <class T>
 void gaussian_losses_typed(const std::string& loss, const py::array& products, const py::array& offset,
-                           const py::array& labels, py::array& losses, std::int64_t k, std::int64_t t,
-                           int threads) {
+                           const py::array& labels, py::array& losses, std::int64_t k, std::int64_t t, int threads) {
   const std::int64_t batch = losses.size();
   T* out = output_pointer<T>(losses, batch, "losses");
   const T* prod = input_pointer<T>(products, batch * k * t, "products");
@@ -113,8 +112,8 @@ void gaussian_losses(const std::string& loss, const py::array& products, const p
 }
 
 // x, out: [n] float64; function: "logpdf" | "logcdf" | "logsf".
-void ncx2_function(const std::string& function, const py::array& x, py::array out, double df, double nc,
-                   double scale, int threads) {
+void ncx2_function(const std::string& function, const py::array& x, py::array out, double df, double nc, double scale,
+                   int threads) {
   const py::ssize_t n = x.size();
   const double* in = input_pointer<double>(x, n, "x");
   double* dst = output_pointer<double>(out, n, "out");
@@ -169,9 +168,9 @@ py::tuple ncx2_fit(const py::array& samples, const py::array_t<double, py::array
 }
 
 template <class T>
-void topk_tile_typed(const py::array& dots, bool transposed, const py::array& q_norms, const py::array& x_norms, std::int64_t q_offset,
-                     std::int64_t x_offset, bool exclude_self, const py::object& q_labels, const py::object& x_labels,
-                     py::array& dist, py::array& index, int threads) {
+void topk_tile_typed(const py::array& dots, bool transposed, const py::array& q_norms, const py::array& x_norms,
+                     std::int64_t q_offset, std::int64_t x_offset, bool exclude_self, const py::object& q_labels,
+                     const py::object& x_labels, py::array& dist, py::array& index, int threads) {
   const py::ssize_t queries = q_norms.size(), points = x_norms.size();
   const py::ssize_t k = queries > 0 ? dist.size() / queries : 0;
   require(k > 0 && dist.size() == queries * k, "dist: expected shape [queries, k]");
@@ -193,9 +192,9 @@ void topk_tile_typed(const py::array& dots, bool transposed, const py::array& q_
 
 // dots: [queries, points] ([points, queries] when transposed); norms float64; labels int64 or None;
 // dist [queries, k] float64 and index [queries, k] int64 are the running heaps.
-void topk_tile(const py::array& dots, bool transposed, const py::array& q_norms, const py::array& x_norms, std::int64_t q_offset,
-               std::int64_t x_offset, bool exclude_self, const py::object& q_labels, const py::object& x_labels,
-               py::array dist, py::array index, int threads) {
+void topk_tile(const py::array& dots, bool transposed, const py::array& q_norms, const py::array& x_norms,
+               std::int64_t q_offset, std::int64_t x_offset, bool exclude_self, const py::object& q_labels,
+               const py::object& x_labels, py::array dist, py::array index, int threads) {
   if (py::isinstance<py::array_t<float>>(dots)) {
     topk_tile_typed<float>(dots, transposed, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels,
                            dist, index, threads);
@@ -208,8 +207,8 @@ void topk_tile(const py::array& dots, bool transposed, const py::array& q_norms,
 template <class T>
 void exact_typed(const py::array& points, const py::array& queries, const py::array& candidates, py::array& out,
                  int threads) {
-  require(points.ndim() == 2 && queries.ndim() == 2 && candidates.ndim() == 2 &&
-              points.shape(1) == queries.shape(1) && candidates.shape(0) == queries.shape(0),
+  require(points.ndim() == 2 && queries.ndim() == 2 && candidates.ndim() == 2 && points.shape(1) == queries.shape(1) &&
+              candidates.shape(0) == queries.shape(0),
           "points [n, d], queries [rows, d], candidates [rows, select]: shapes do not match");
   const py::ssize_t dims = points.shape(1), rows = queries.shape(0), select = candidates.shape(1);
   const T* p = input_pointer<T>(points, points.size(), "points");
@@ -298,28 +297,28 @@ PYBIND11_MODULE(_native, m) {
       .value("polynomial", ib::Kernel::polynomial)
       .value("linear", ib::Kernel::linear)
       .value("nngp_relu", ib::Kernel::nngp_relu);
-  m.def("philox4x32_10",
-        [](std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3, std::uint32_t k0,
-           std::uint32_t k1) {
-          const ib::Philox4x32 r = ib::philox4x32_10(c0, c1, c2, c3, k0, k1);
-          return py::make_tuple(r.v[0], r.v[1], r.v[2], r.v[3]);
-        },
-        "The Philox4x32-10 bijection on counter (c0..c3) and key (k0, k1).");
+  m.def(
+      "philox4x32_10",
+      [](std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3, std::uint32_t k0, std::uint32_t k1) {
+        const ib::Philox4x32 r = ib::philox4x32_10(c0, c1, c2, c3, k0, k1);
+        return py::make_tuple(r.v[0], r.v[1], r.v[2], r.v[3]);
+      },
+      "The Philox4x32-10 bijection on counter (c0..c3) and key (k0, k1).");
   m.def("fill_uint32", &fill_uint32, py::arg("out"), py::arg("n_streams"), py::arg("n"), py::arg("seed"),
         py::arg("first_stream"), py::arg("offset"), py::arg("threads"));
   m.def("fill_normal", &fill_normal, py::arg("out"), py::arg("n_streams"), py::arg("n"), py::arg("seed"),
         py::arg("first_stream"), py::arg("offset"), py::arg("threads"));
-  m.def("gaussian_losses", &gaussian_losses, py::arg("loss"), py::arg("products"), py::arg("offset"),
-        py::arg("labels"), py::arg("losses"), py::arg("k"), py::arg("t"), py::arg("threads"));
+  m.def("gaussian_losses", &gaussian_losses, py::arg("loss"), py::arg("products"), py::arg("offset"), py::arg("labels"),
+        py::arg("losses"), py::arg("k"), py::arg("t"), py::arg("threads"));
   m.def("ncx2_function", &ncx2_function, py::arg("function"), py::arg("x"), py::arg("out"), py::arg("df"),
         py::arg("nc"), py::arg("scale"), py::arg("threads"));
   m.def("ncx2_likelihood", &ncx2_likelihood, py::arg("samples"), py::arg("params"), py::arg("replicates"),
         py::arg("seed"), py::arg("threads"));
   m.def("ncx2_fit", &ncx2_fit, py::arg("samples"), py::arg("start"), py::arg("replicates"), py::arg("seed"),
         py::arg("fix_nc_zero"), py::arg("max_iterations"), py::arg("relative_tolerance"), py::arg("threads"));
-  m.def("topk_tile", &topk_tile, py::arg("dots"), py::arg("transposed"), py::arg("q_norms"), py::arg("x_norms"), py::arg("q_offset"),
-        py::arg("x_offset"), py::arg("exclude_self"), py::arg("q_labels"), py::arg("x_labels"), py::arg("dist"),
-        py::arg("index"), py::arg("threads"));
+  m.def("topk_tile", &topk_tile, py::arg("dots"), py::arg("transposed"), py::arg("q_norms"), py::arg("x_norms"),
+        py::arg("q_offset"), py::arg("x_offset"), py::arg("exclude_self"), py::arg("q_labels"), py::arg("x_labels"),
+        py::arg("dist"), py::arg("index"), py::arg("threads"));
   m.def("exact_squared_distances", &exact_squared_distances, py::arg("points"), py::arg("queries"),
         py::arg("candidates"), py::arg("out"), py::arg("threads"));
   m.def("gchi2_evaluate", &gchi2_evaluate, py::arg("weights"), py::arg("dofs"), py::arg("noncentralities"),

@@ -26,19 +26,19 @@ IB_TARGET_CLONES double sum_squared_residuals(const T* products, const double* s
 }  // namespace
 
 template <class T>
-void mse_losses(const T* products, const double* shift, std::int64_t batch, std::int64_t k,
-                std::int64_t t, T* losses, int threads) {
+void mse_losses(const T* products, const double* shift, std::int64_t batch, std::int64_t k, std::int64_t t, T* losses,
+                int threads) {
   const std::int64_t entries = k * t;
 #pragma omp parallel for schedule(static) num_threads(threads) if (batch > 1)
   for (std::int64_t b = 0; b < batch; ++b) {
-    losses[b] = static_cast<T>(sum_squared_residuals(products + b * entries, shift, entries) /
-                               static_cast<double>(entries));
+    losses[b] =
+        static_cast<T>(sum_squared_residuals(products + b * entries, shift, entries) / static_cast<double>(entries));
   }
 }
 
 template <class T>
-void error_losses(const T* products, const double* mean_t, const std::int64_t* labels,
-                  std::int64_t batch, std::int64_t k, std::int64_t t, T* losses, int threads) {
+void error_losses(const T* products, const double* mean_t, const std::int64_t* labels, std::int64_t batch,
+                  std::int64_t k, std::int64_t t, T* losses, int threads) {
 #pragma omp parallel for schedule(static) num_threads(threads) if (batch > 1)
   for (std::int64_t b = 0; b < batch; ++b) {
     const T* hypothesis = products + b * k * t;
@@ -48,13 +48,11 @@ void error_losses(const T* products, const double* mean_t, const std::int64_t* l
   }
 }
 
-template void mse_losses<float>(const float*, const double*, std::int64_t, std::int64_t, std::int64_t,
-                                float*, int);
-template void mse_losses<double>(const double*, const double*, std::int64_t, std::int64_t, std::int64_t,
-                                 double*, int);
-template void error_losses<float>(const float*, const double*, const std::int64_t*, std::int64_t,
-                                  std::int64_t, std::int64_t, float*, int);
-template void error_losses<double>(const double*, const double*, const std::int64_t*, std::int64_t,
-                                   std::int64_t, std::int64_t, double*, int);
+template void mse_losses<float>(const float*, const double*, std::int64_t, std::int64_t, std::int64_t, float*, int);
+template void mse_losses<double>(const double*, const double*, std::int64_t, std::int64_t, std::int64_t, double*, int);
+template void error_losses<float>(const float*, const double*, const std::int64_t*, std::int64_t, std::int64_t,
+                                  std::int64_t, float*, int);
+template void error_losses<double>(const double*, const double*, const std::int64_t*, std::int64_t, std::int64_t,
+                                   std::int64_t, double*, int);
 
 }  // namespace ib::cpu

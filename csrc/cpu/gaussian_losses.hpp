@@ -11,11 +11,11 @@
 namespace ib::cpu {
 
 template <class T>
-void mse_losses(const T* products, const double* shift, std::int64_t batch, std::int64_t k,
-                std::int64_t t, T* losses, int threads);
+void mse_losses(const T* products, const double* shift, std::int64_t batch, std::int64_t k, std::int64_t t, T* losses,
+                int threads);
 
 template <class T>
-void error_losses(const T* products, const double* mean_t, const std::int64_t* labels,
-                  std::int64_t batch, std::int64_t k, std::int64_t t, T* losses, int threads);
+void error_losses(const T* products, const double* mean_t, const std::int64_t* labels, std::int64_t batch,
+                  std::int64_t k, std::int64_t t, T* losses, int threads);
 
 }  // namespace ib::cpu

@@ -128,7 +128,7 @@ void gchi2_log_pdf(const double* weight, const double* dof, const double* nc, st
       } else {
         invert.push_back(i);
       }
-    } else if (y == 0.0) {  // the density ~ y^(m/2 - 1) at 0
+    } else if (y == 0.0) {                                               // the density ~ y^(m/2 - 1) at 0
       const bool two = std::fabs(total_dof - 2.0) <= 1e-12 * total_dof;  // dofs summed in floating point
       log_pdf[i] = two ? at_zero : total_dof < 2.0 ? HUGE_VAL : -HUGE_VAL;
     } else {

@@ -41,9 +41,8 @@ void add(LikelihoodSums& into, const LikelihoodSums& part) {
 }
 }  // namespace
 
-void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Params* params,
-                          const long long* replicates, std::size_t count, std::uint64_t seed,
-                          LikelihoodSums* sums, int threads) {
+void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Params* params, const long long* replicates,
+                          std::size_t count, std::uint64_t seed, LikelihoodSums* sums, int threads) {
   const std::int64_t chunks = (n + kChunk - 1) / kChunk;
   const std::int64_t tasks = static_cast<std::int64_t>(count) * chunks;
   std::vector<LikelihoodSums> partial(static_cast<std::size_t>(tasks));
@@ -74,8 +73,7 @@ void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Param
 std::vector<FitOutcome> ncx2_fit(const double* samples, std::int64_t n, const std::vector<Ncx2Params>& start,
                                  const std::vector<long long>& replicates, std::uint64_t seed,
                                  const FitSettings& settings, int threads) {
-  const auto evaluate = [&](const Ncx2Params* params, const long long* reps, std::size_t count,
-                            LikelihoodSums* sums) {
+  const auto evaluate = [&](const Ncx2Params* params, const long long* reps, std::size_t count, LikelihoodSums* sums) {
     ncx2_likelihood_sums(samples, n, params, reps, count, seed, sums, threads);
   };
   return fit_ncx2_lockstep(evaluate, start, replicates, settings);

@@ -18,9 +18,8 @@ void ncx2_evaluate(Ncx2Function function, const double* x, std::int64_t n, doubl
 // sums[i] = sum_j w_j * ncx2_likelihood_terms(samples[j], params[i]) with w_j the Poisson bootstrap
 // weight of sample j in replicate replicates[i] (1 for replicate 0). Fixed chunking: the result
 // does not depend on the thread count.
-void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Params* params,
-                          const long long* replicates, std::size_t count, std::uint64_t seed,
-                          LikelihoodSums* sums, int threads);
+void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Params* params, const long long* replicates,
+                          std::size_t count, std::uint64_t seed, LikelihoodSums* sums, int threads);
 
 std::vector<FitOutcome> ncx2_fit(const double* samples, std::int64_t n, const std::vector<Ncx2Params>& start,
                                  const std::vector<long long>& replicates, std::uint64_t seed,

@@ -43,7 +43,7 @@ template void topk_tile<float>(const float*, bool, std::int64_t, std::int64_t, c
                                std::int64_t, std::int64_t, bool, const std::int64_t*, const std::int64_t*, int, double*,
                                std::int64_t*, int);
 template void topk_tile<double>(const double*, bool, std::int64_t, std::int64_t, const double*, const double*,
-                                std::int64_t, std::int64_t, bool, const std::int64_t*, const std::int64_t*, int, double*,
-                                std::int64_t*, int);
+                                std::int64_t, std::int64_t, bool, const std::int64_t*, const std::int64_t*, int,
+                                double*, std::int64_t*, int);
 
 }  // namespace ib::cpu

@@ -17,8 +17,8 @@ constexpr std::uint64_t kChunkBlocks = 4096;  // blocks per task: big enough to 
 // the words from `offset` on. Blocks wholly inside the output go through the vectorized loop,
 // the (at most two) partial blocks at the ends are written lane by lane.
 IB_TARGET_CLONES
-void uint32_chunk(std::uint32_t* out, std::uint64_t n, std::uint64_t seed, std::uint64_t stream,
-                  std::uint64_t offset, std::uint64_t first, std::uint64_t last) {
+void uint32_chunk(std::uint32_t* out, std::uint64_t n, std::uint64_t seed, std::uint64_t stream, std::uint64_t offset,
+                  std::uint64_t first, std::uint64_t last) {
   // Interior blocks lie wholly inside [offset, offset + n).
   const std::uint64_t inner_first = std::max(first, (offset + 3) / 4);
   const std::uint64_t inner_last = std::max(inner_first, std::min(last, (offset + n) / 4));
@@ -72,8 +72,8 @@ IB_TARGET_CLONES void normal_chunk(T* out, std::uint64_t n, std::uint64_t seed, 
 
 // Runs chunk(out_row, stream, first_block, last_block) over every substream and block range.
 template <class Chunk>
-void for_each_chunk(std::uint64_t n_streams, std::uint64_t n, std::uint64_t offset,
-                    std::uint64_t words_per_block, int threads, Chunk chunk) {
+void for_each_chunk(std::uint64_t n_streams, std::uint64_t n, std::uint64_t offset, std::uint64_t words_per_block,
+                    int threads, Chunk chunk) {
   if (n == 0 || n_streams == 0) return;
   const std::uint64_t first_block = offset / words_per_block;
   const std::uint64_t blocks = (offset + n - 1) / words_per_block - first_block + 1;
@@ -99,16 +99,16 @@ void fill_uint32(std::uint32_t* out, std::uint64_t n_streams, std::uint64_t n, s
 }
 
 template <class T>
-void fill_normal(T* out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed,
-                 std::uint64_t first_stream, std::uint64_t offset, int threads) {
+void fill_normal(T* out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed, std::uint64_t first_stream,
+                 std::uint64_t offset, int threads) {
   for_each_chunk(n_streams, n, offset, 2, threads, [&](std::uint64_t s, std::uint64_t first, std::uint64_t last) {
     normal_chunk<T>(out + s * n, n, seed, first_stream + s, offset, first, last);
   });
 }
 
-template void fill_normal<float>(float*, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
-                                 std::uint64_t, int);
-template void fill_normal<double>(double*, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
-                                  std::uint64_t, int);
+template void fill_normal<float>(float*, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                 int);
+template void fill_normal<double>(double*, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                  int);
 
 }  // namespace ib::cpu

@@ -10,7 +10,7 @@ void fill_uint32(std::uint32_t* out, std::uint64_t n_streams, std::uint64_t n, s
                  std::uint64_t first_stream, std::uint64_t offset, int threads);
 
 template <class T>
-void fill_normal(T* out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed,
-                 std::uint64_t first_stream, std::uint64_t offset, int threads);
+void fill_normal(T* out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed, std::uint64_t first_stream,
+                 std::uint64_t offset, int threads);
 
 }  // namespace ib::cpu

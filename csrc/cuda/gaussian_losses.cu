@@ -34,7 +34,8 @@ __global__ void error_kernel(const T* products, const double* mean_t, const std:
                              std::int64_t t, T* losses) {
   const T* hypothesis = products + blockIdx.x * k * t;
   double wrong = 0.0;
-  for (std::int64_t j = threadIdx.x; j < t; j += kThreads) wrong += predicted_class(hypothesis, mean_t, k, t, j) != labels[j];
+  for (std::int64_t j = threadIdx.x; j < t; j += kThreads)
+    wrong += predicted_class(hypothesis, mean_t, k, t, j) != labels[j];
   const double total = block_sum(wrong);
   if (threadIdx.x == 0) losses[blockIdx.x] = static_cast<T>(total / static_cast<double>(t));
 }
@@ -45,23 +46,23 @@ constexpr std::int64_t kMaxGrid = 2147483647;
 }  // namespace
 
 template <class T>
-void mse_losses(const T* products, const double* shift, std::int64_t batch, std::int64_t k,
-                std::int64_t t, T* losses, std::uintptr_t stream) {
+void mse_losses(const T* products, const double* shift, std::int64_t batch, std::int64_t k, std::int64_t t, T* losses,
+                std::uintptr_t stream) {
   for (std::int64_t b0 = 0; b0 < batch; b0 += kMaxGrid) {
     const auto grid = static_cast<unsigned>(batch - b0 < kMaxGrid ? batch - b0 : kMaxGrid);
-    mse_kernel<T><<<grid, kThreads, 0, reinterpret_cast<cudaStream_t>(stream)>>>(products + b0 * k * t, shift,
-                                                                                   k * t, losses + b0);
+    mse_kernel<T><<<grid, kThreads, 0, reinterpret_cast<cudaStream_t>(stream)>>>(products + b0 * k * t, shift, k * t,
+                                                                                 losses + b0);
     check_launch("mse_losses");
   }
 }
 
 template <class T>
-void error_losses(const T* products, const double* mean_t, const std::int64_t* labels,
-                  std::int64_t batch, std::int64_t k, std::int64_t t, T* losses, std::uintptr_t stream) {
+void error_losses(const T* products, const double* mean_t, const std::int64_t* labels, std::int64_t batch,
+                  std::int64_t k, std::int64_t t, T* losses, std::uintptr_t stream) {
   for (std::int64_t b0 = 0; b0 < batch; b0 += kMaxGrid) {
     const auto grid = static_cast<unsigned>(batch - b0 < kMaxGrid ? batch - b0 : kMaxGrid);
     error_kernel<T><<<grid, kThreads, 0, reinterpret_cast<cudaStream_t>(stream)>>>(products + b0 * k * t, mean_t,
-                                                                                     labels, k, t, losses + b0);
+                                                                                   labels, k, t, losses + b0);
     check_launch("error_losses");
   }
 }

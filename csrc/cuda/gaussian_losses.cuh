@@ -7,11 +7,11 @@
 namespace ib::cuda {
 
 template <class T>
-void mse_losses(const T* products, const double* shift, std::int64_t batch, std::int64_t k,
-                std::int64_t t, T* losses, std::uintptr_t stream);
+void mse_losses(const T* products, const double* shift, std::int64_t batch, std::int64_t k, std::int64_t t, T* losses,
+                std::uintptr_t stream);
 
 template <class T>
-void error_losses(const T* products, const double* mean_t, const std::int64_t* labels,
-                  std::int64_t batch, std::int64_t k, std::int64_t t, T* losses, std::uintptr_t stream);
+void error_losses(const T* products, const double* mean_t, const std::int64_t* labels, std::int64_t batch,
+                  std::int64_t k, std::int64_t t, T* losses, std::uintptr_t stream);
 
 }  // namespace ib::cuda

@@ -15,9 +15,9 @@ namespace ib::cuda {
 namespace {
 
 constexpr unsigned kThreads = 128;
-constexpr int kStats = 11;              // value, grad[3], hess[6], weight
-constexpr unsigned kMaxBlocks = 1024;   // blocks per replicate: enough to fill a GPU for one replicate
-constexpr unsigned kMaxRows = 65535;    // grid.y limit
+constexpr int kStats = 11;             // value, grad[3], hess[6], weight
+constexpr unsigned kMaxBlocks = 1024;  // blocks per replicate: enough to fill a GPU for one replicate
+constexpr unsigned kMaxRows = 65535;   // grid.y limit
 
 __global__ void evaluate_kernel(int function, const double* x, std::int64_t n, double df, double nc, double scale,
                                 double* out) {
@@ -164,9 +164,9 @@ void ncx2_evaluate(int function, const double* x, std::int64_t n, double df, dou
   check_launch("ncx2 evaluate");
 }
 
-void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Params* params,
-                          const long long* replicates, std::size_t count, std::uint64_t seed, LikelihoodSums* sums,
-                          void* workspace, std::size_t workspace_bytes, std::uintptr_t stream) {
+void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Params* params, const long long* replicates,
+                          std::size_t count, std::uint64_t seed, LikelihoodSums* sums, void* workspace,
+                          std::size_t workspace_bytes, std::uintptr_t stream) {
   const Workspace work(workspace, workspace_bytes, n, count);
   likelihood_sums(work, samples, n, params, replicates, count, seed, sums, reinterpret_cast<cudaStream_t>(stream));
 }

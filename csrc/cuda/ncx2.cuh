@@ -18,9 +18,9 @@ void ncx2_evaluate(int function, const double* x, std::int64_t n, double df, dou
 // Scratch bytes for `count` replicates of `n` samples (a lockstep fit needs it for its start count).
 std::size_t ncx2_workspace_bytes(std::int64_t n, std::size_t count);
 
-void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Params* params,
-                          const long long* replicates, std::size_t count, std::uint64_t seed, LikelihoodSums* sums,
-                          void* workspace, std::size_t workspace_bytes, std::uintptr_t stream);
+void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Params* params, const long long* replicates,
+                          std::size_t count, std::uint64_t seed, LikelihoodSums* sums, void* workspace,
+                          std::size_t workspace_bytes, std::uintptr_t stream);
 
 std::vector<FitOutcome> ncx2_fit(const double* samples, std::int64_t n, const std::vector<Ncx2Params>& start,
                                  const std::vector<long long>& replicates, std::uint64_t seed,

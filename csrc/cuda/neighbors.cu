@@ -22,9 +22,9 @@ namespace {
 
 constexpr unsigned kWarpSize = 32;
 constexpr unsigned kFullMask = 0xffffffffu;
-constexpr int kUnroll = 4;                         // steps of loads in flight per lane
-constexpr unsigned kMaxWarps = 8;                  // queries per block
-constexpr std::size_t kSharedLimit = 48 * 1024;    // default dynamic shared memory per block
+constexpr int kUnroll = 4;                       // steps of loads in flight per lane
+constexpr unsigned kMaxWarps = 8;                // queries per block
+constexpr std::size_t kSharedLimit = 48 * 1024;  // default dynamic shared memory per block
 constexpr std::size_t kHeapEntry = sizeof(double) + sizeof(std::int64_t);
 
 template <class T>
@@ -151,8 +151,8 @@ void topk_tile(const T* dots, std::int64_t queries, std::int64_t points, const d
   // As many queries per block as their heaps fit the default shared memory; past one, global memory.
   const std::size_t per_warp = static_cast<std::size_t>(k) * kHeapEntry;
   const bool shared_heap = per_warp <= kSharedLimit;
-  const unsigned warps = shared_heap ? static_cast<unsigned>(std::min<std::size_t>(kMaxWarps, kSharedLimit / per_warp))
-                                     : kMaxWarps;
+  const unsigned warps =
+      shared_heap ? static_cast<unsigned>(std::min<std::size_t>(kMaxWarps, kSharedLimit / per_warp)) : kMaxWarps;
   const std::size_t shared_bytes = shared_heap ? warps * per_warp : 0;
   const auto grid = static_cast<unsigned>((queries + warps - 1) / warps);
   topk_kernel<T><<<grid, warps * kWarpSize, shared_bytes, reinterpret_cast<cudaStream_t>(stream)>>>(

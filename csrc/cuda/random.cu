@@ -58,24 +58,24 @@ void fill_uint32(std::uint32_t* out, std::uint64_t n_streams, std::uint64_t n, s
                  std::uint64_t first_stream, std::uint64_t offset, std::uintptr_t stream) {
   if (n == 0 || n_streams == 0) return;
   const unsigned grid = grid_for(n_streams * BlockRange(n, offset, 4).count, kThreads);
-  uint32_kernel<<<grid, kThreads, 0, reinterpret_cast<cudaStream_t>(stream)>>>(out, n_streams, n, seed,
-                                                                                first_stream, offset);
+  uint32_kernel<<<grid, kThreads, 0, reinterpret_cast<cudaStream_t>(stream)>>>(out, n_streams, n, seed, first_stream,
+                                                                               offset);
   check_launch("fill_uint32");
 }
 
 template <class T>
-void fill_normal(T* out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed,
-                 std::uint64_t first_stream, std::uint64_t offset, std::uintptr_t stream) {
+void fill_normal(T* out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed, std::uint64_t first_stream,
+                 std::uint64_t offset, std::uintptr_t stream) {
   if (n == 0 || n_streams == 0) return;
   const unsigned grid = grid_for(n_streams * BlockRange(n, offset, 2).count, kThreads);
-  normal_kernel<T><<<grid, kThreads, 0, reinterpret_cast<cudaStream_t>(stream)>>>(out, n_streams, n, seed,
-                                                                                   first_stream, offset);
+  normal_kernel<T>
+      <<<grid, kThreads, 0, reinterpret_cast<cudaStream_t>(stream)>>>(out, n_streams, n, seed, first_stream, offset);
   check_launch("fill_normal");
 }
 
-template void fill_normal<float>(float*, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
-                                 std::uint64_t, std::uintptr_t);
-template void fill_normal<double>(double*, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
-                                  std::uint64_t, std::uintptr_t);
+template void fill_normal<float>(float*, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                 std::uintptr_t);
+template void fill_normal<double>(double*, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                  std::uintptr_t);
 
 }  // namespace ib::cuda

@@ -11,7 +11,7 @@ void fill_uint32(std::uint32_t* out, std::uint64_t n_streams, std::uint64_t n, s
                  std::uint64_t first_stream, std::uint64_t offset, std::uintptr_t stream);
 
 template <class T>
-void fill_normal(T* out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed,
-                 std::uint64_t first_stream, std::uint64_t offset, std::uintptr_t stream);
+void fill_normal(T* out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed, std::uint64_t first_stream,
+                 std::uint64_t offset, std::uintptr_t stream);
 
 }  // namespace ib::cuda

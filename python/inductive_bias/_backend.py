@@ -22,12 +22,46 @@ _num_threads = _native.max_threads()
 
 
 def get_num_threads() -> int:
-    """Threads used by the library's CPU kernels (BLAS keeps its own setting)."""
+    """Threads used by the library's CPU kernels (BLAS keeps its own setting).
+
+    Returns
+    -------
+    int
+        The thread count: OpenMP's maximum at import, or the last :func:`set_num_threads`.
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> ib.get_num_threads() >= 1
+    True
+    """
     return _num_threads
 
 
 def set_num_threads(n: int) -> None:
-    """Set the threads used by the library's CPU kernels. Results do not depend on it."""
+    """Set the threads used by the library's CPU kernels. Results do not depend on it.
+
+    BLAS keeps its own setting.
+
+    Parameters
+    ----------
+    n : int
+        Number of threads, ``>= 1``.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a positive integer.
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> before = ib.get_num_threads()
+    >>> ib.set_num_threads(1)
+    >>> ib.get_num_threads()
+    1
+    >>> ib.set_num_threads(before)
+    """
     global _num_threads
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n: expected a positive integer number of threads, got {n!r}")
@@ -44,8 +78,23 @@ def cupy_module():
 
 
 def cuda_status() -> str:
-    """Why CUDA cannot be used, or "" when it can: the extension, CuPy and the devices as both CUDA
-    runtimes see them (ours is static, so a driver too old for it shows here and not in CuPy)."""
+    """Why CUDA cannot be used, or ``""`` when it can.
+
+    Checks the extension, CuPy and the devices as both CUDA runtimes see them (ours is static, so a
+    driver too old for it shows here and not in CuPy).
+
+    Returns
+    -------
+    str
+        ``""`` when a CUDA device can be used, else a sentence saying why not (the extension was
+        not built, CuPy is not installed, no usable device, ...).
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> ib.cuda_available() == (ib.cuda_status() == "")
+    True
+    """
     if native_cuda is None:
         return "the CUDA extension was not built (no nvcc at install time)"
     cupy = cupy_module()
@@ -63,7 +112,19 @@ def cuda_status() -> str:
 
 
 def cuda_available() -> bool:
-    """True when the CUDA extension was built, CuPy is installed and a CUDA device answers."""
+    """Whether a CUDA device can be used: the extension was built, CuPy is installed, a device answers.
+
+    Returns
+    -------
+    bool
+        ``True`` when GPU arrays (CuPy) can be computed on; :func:`cuda_status` says why not.
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> isinstance(ib.cuda_available(), bool)
+    True
+    """
     return cuda_status() == ""
 
 
@@ -111,7 +172,22 @@ def current_stream() -> int:
 
 
 def build_info() -> dict:
-    """What was compiled: version, compiler, OpenMP, CUDA (architectures, runtime) and threads."""
+    """What was compiled: version, compiler, OpenMP, CUDA (architectures, runtime) and threads.
+
+    Returns
+    -------
+    dict
+        ``"version"``, ``"compiler"``, ``"openmp"`` (and its version), ``"threads"`` (the current
+        :func:`get_num_threads`) and ``"cuda"`` (whether the CUDA extension was built); with CUDA,
+        also its runtime version, linkage and architectures.
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> info = ib.build_info()
+    >>> {"version", "compiler", "threads", "cuda"} <= set(info)
+    True
+    """
     info = dict(_native.build_info())
     info["threads"] = get_num_threads()
     info["cuda"] = native_cuda is not None

@@ -94,7 +94,8 @@ class Comparison:
             rows = sorted((r for r in self.rows if r.space == name), key=lambda r: r.error)
             plot_bits(ax, [r.error for r in rows], [r.bits for r in rows], [r.interval for r in rows],
                       [r.extrapolated for r in rows], label=name)
-        style_bits_axes(ax, [r.error for r in self.rows], any(r.extrapolated for r in self.rows))
+        style_bits_axes(ax, [r.error for r in self.rows], [r.bits for r in self.rows],
+                        any(r.extrapolated for r in self.rows))
         if path is not None:
             ax.figure.tight_layout()
             ax.figure.savefig(path, dpi=120)

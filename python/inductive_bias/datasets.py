@@ -1,5 +1,8 @@
-"""Datasets: the built-in digits task and user files (.npz, .npy + labels, .csv), split into training
-and test sets. Errors name the function's arguments (the command maps them to its flags)."""
+"""Datasets: the built-in digits task and user files, split into training and test sets.
+
+User files are ``.npz``, ``.npy`` + labels, or ``.csv``. Errors name the function's arguments (the
+command maps them to its flags).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,37 @@ __all__ = ["Task", "load_task"]
 
 @dataclass
 class Task:
+    """A classification task split into training and test sets, as :func:`load_task` returns it.
+
+    Parameters
+    ----------
+    name : str
+        Name of the task.
+    X_train, y_train, X_test, y_test : numpy.ndarray
+        The splits.
+
+    Attributes
+    ----------
+    name : str
+        ``"digits"``, or the name of the file the task was read from.
+    X_train : numpy.ndarray, shape [n_train, d]
+        Training features.
+    y_train : numpy.ndarray, shape [n_train]
+        Training labels.
+    X_test : numpy.ndarray, shape [n_test, d]
+        Test features.
+    y_test : numpy.ndarray, shape [n_test]
+        Test labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from inductive_bias.datasets import Task
+    >>> task = Task("toy", np.zeros((3, 2)), np.array([0, 1, 0]), np.ones((1, 2)), np.array([1]))
+    >>> task.name, task.X_train.shape, task.X_test.shape
+    ('toy', (3, 2), (1, 2))
+    """
+
     name: str
     X_train: np.ndarray
     y_train: np.ndarray
@@ -30,9 +64,54 @@ def _split(X, y, test_fraction: float, seed: int, name: str) -> Task:
 
 def load_task(data: str | None = None, labels: str | None = None, test_fraction: float = 0.44, seed: int = 0,
               label_column: str | None = None) -> Task:
-    """The built-in digits task (scikit-learn's bundled digits, pixels / 16: 1000 train, 797 test) or
-    user data: ``.npz`` with X_train, y_train, X_test, y_test (or X, y), ``.npy`` features with a
-    ``labels`` ``.npy``, or ``.csv`` with a label column (``label_column``, default the last)."""
+    """Load the built-in digits task or a task from a user's file, split into training and test sets.
+
+    The built-in task is scikit-learn's bundled digits, pixels / 16: 1000 train, 797 test. User
+    data: ``.npz`` with X_train, y_train, X_test, y_test (or X, y), ``.npy`` features with a
+    ``labels`` ``.npy``, or ``.csv`` with a label column (``label_column``, default the last).
+    Data given as one set (``X, y``) is split at random by ``seed``.
+
+    Parameters
+    ----------
+    data : str, optional
+        Path of a ``.npz``, ``.npy`` or ``.csv`` file; ``None``: the digits task (needs
+        scikit-learn).
+    labels : str, optional
+        Path of the ``.npy`` labels of a ``.npy`` feature file (one label per row).
+    test_fraction : float
+        Fraction of the points held out for testing, in ``(0, 1)`` (at least one point), for data
+        given as one set; the digits task always holds out 797 points.
+    seed : int
+        Seeds the random split (``numpy.random.default_rng``).
+    label_column : str, optional
+        Header of the label column of a ``.csv`` file (its first row is the header); default the
+        last column. The labels are replaced by their indices in sorted order.
+
+    Returns
+    -------
+    Task
+        The named training and test sets.
+
+    Raises
+    ------
+    ValueError
+        If ``data`` is not a file, has an unsupported suffix, or (``.npz``) lacks the expected
+        arrays or (``.csv``) has a non-numeric feature; if ``labels`` is missing for a ``.npy``
+        file, is not a file, or does not hold one label per row; if ``label_column`` is not a
+        column of the ``.csv`` file; or if ``test_fraction`` is not in ``(0, 1)``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from inductive_bias import datasets
+    >>> with tempfile.TemporaryDirectory() as directory:
+    ...     path = os.path.join(directory, "toy.npz")
+    ...     np.savez(path, X=np.arange(20.0).reshape(10, 2), y=np.arange(10) % 2)
+    ...     task = datasets.load_task(path, test_fraction=0.3, seed=0)
+    >>> task.name, task.X_train.shape, task.X_test.shape
+    ('toy.npz', (7, 2), (3, 2))
+    """
     if data is None:
         from sklearn.datasets import load_digits
 

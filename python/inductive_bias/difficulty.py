@@ -22,7 +22,65 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 @dataclass(frozen=True)
 class BoundResult:
-    """The bound in bits with its intermediate quantities (natural logs where prefixed ``log_``)."""
+    """The bound in bits with its intermediate quantities (natural logs where prefixed ``log_``).
+
+    Returned by :func:`bound` and the task functions built on it (:func:`classification`,
+    :func:`control`, :func:`few_shot`, :func:`union`). The properties :attr:`E` and
+    :attr:`dim_theta_q` give the eigenvalue count and the parameter dimension themselves.
+
+    Parameters
+    ----------
+    bits, log10_bits : float
+        The bound and its base-10 log.
+    vacuous : bool
+        Whether the bound is vacuous.
+    reason : str
+        Why it is vacuous or infinite.
+    K, log_E, log_dim_theta_q, L_f, log_W, bracket_bits : float
+        The intermediate quantities.
+    parameters : dict
+        The arguments of the bound.
+
+    Attributes
+    ----------
+    bits : float
+        The bound in bits: ``inf`` when ``delta = 0`` (or beyond a double's range, with
+        ``log10_bits`` finite), NaN when vacuous.
+    log10_bits : float
+        ``log10(bits)``, finite even where ``bits`` overflows.
+    vacuous : bool
+        ``True`` when the parameter dimension or the bracket is not positive: the bound says
+        nothing, and ``bits`` is NaN.
+    reason : str
+        Why the bound is vacuous or infinite (``""`` otherwise).
+    K : float
+        Number of frequencies per dimension, at resolution ``M = 2 pi R / delta`` (NaN for
+        :func:`control`).
+    log_E : float
+        Natural log of the eigenvalue count ``E = C(m + K, m) + C(m + K - 1, m)`` (NaN for
+        :func:`control`).
+    log_dim_theta_q : float
+        Natural log of the parameter dimension ``dim_theta_q = 2 D P E - n D`` (for
+        :func:`control`, ``D`` times the state-space volume term less ``n``); NaN when it is
+        ``<= 0``.
+    L_f : float
+        The Lipschitz constant ``K sqrt(D) / R`` (NaN for :func:`control`).
+    log_W : float
+        Natural log of the spacing term ``W`` of the training points on the manifold (NaN for
+        :func:`control`).
+    bracket_bits : float
+        The bits per parameter: the factor multiplying ``dim_theta_q``.
+    parameters : dict
+        The arguments the bound was evaluated at (``error``, ``n``, ``m``, ``R``, ``delta``,
+        ``P``, ``D``, ``B`` for :func:`bound`), as floats.
+
+    Examples
+    --------
+    >>> from inductive_bias import difficulty
+    >>> r = difficulty.classification(n=60000, m=14, R=17.18, delta=2.399, classes=10, error=1e-3)
+    >>> r.vacuous, round(r.log10_bits, 2), r.parameters["P"], r.parameters["D"]
+    (False, 16.17, 10.0, 9.0)
+    """
 
     bits: float                 # inf when separation is 0; nan when vacuous
     log10_bits: float
@@ -38,10 +96,57 @@ class BoundResult:
 
     @property
     def E(self) -> float:
+        """The eigenvalue count ``E = exp(log_E)``.
+
+        Returns
+        -------
+        float
+            ``E``: ``inf`` when ``delta = 0``, NaN for :func:`control`.
+
+        Raises
+        ------
+        OverflowError
+            If ``E`` exceeds the range of a double (``log_E`` above about 709.78, e.g. intrinsic
+            dimensions of a few hundred): read ``log_E`` instead.
+
+        Examples
+        --------
+        With ``m = 1`` and ``M = 2 pi R / delta = 3``, ``K = 3`` and ``E = C(4, 1) + C(3, 1)``:
+
+        >>> import math
+        >>> from inductive_bias import difficulty
+        >>> r = difficulty.bound(error=0.01, n=10, m=1, R=1.0, delta=2 * math.pi / 3, P=2, D=1)
+        >>> round(r.E, 9)
+        7.0
+        """
         return math.exp(self.log_E)
 
     @property
     def dim_theta_q(self) -> float:
+        """The parameter dimension ``dim_theta_q = 2 D P E - n D`` (``exp(log_dim_theta_q)``).
+
+        Returns
+        -------
+        float
+            ``dim_theta_q``, or ``-inf`` where ``log_dim_theta_q`` is not finite (NaN: the
+            dimension is ``<= 0`` and the bound vacuous).
+
+        Raises
+        ------
+        OverflowError
+            If the dimension exceeds the range of a double (``log_dim_theta_q`` above about
+            709.78): read ``log_dim_theta_q`` instead.
+
+        Examples
+        --------
+        >>> import math
+        >>> from inductive_bias import difficulty
+        >>> r = difficulty.bound(error=0.01, n=10, m=1, R=1.0, delta=2 * math.pi / 3, P=2, D=1)
+        >>> round(r.dim_theta_q, 9)  # 2 D P E - n D = 2 * 1 * 2 * 7 - 10 * 1
+        18.0
+        >>> difficulty.bound(error=0.01, n=10**9, m=1, R=1.0, delta=0.5, P=2, D=1).dim_theta_q
+        -inf
+        """
         return math.exp(self.log_dim_theta_q) if math.isfinite(self.log_dim_theta_q) else -math.inf
 
 
@@ -69,8 +174,34 @@ def _log_rising_fraction(x: float, f: float) -> float:
 
 
 def eigenvalue_count(m: float, R: float, delta: float) -> tuple[float, float]:
-    """(K, log E): K = (sqrt((m-1)^2 + 4 M^2) - (m-1)) / 2 with M = 2 pi R / delta, and
-    E = C(m + K, m) + C(m + K - 1, m) with real binomials (both terms for every K > 0, as published)."""
+    """The frequencies per dimension ``K`` and the log of the eigenvalue count ``E``.
+
+    K = (sqrt((m-1)^2 + 4 M^2) - (m-1)) / 2 with M = 2 pi R / delta, and
+    E = C(m + K, m) + C(m + K - 1, m) with real binomials (both terms for every K > 0, as published),
+    computed in log space with no cancellation for any ``m`` or ``K``.
+
+    Parameters
+    ----------
+    m : float
+        Intrinsic dimension, ``> 0``.
+    R : float
+        Radius of the data, ``> 0``.
+    delta : float
+        Resolution (class separation), ``> 0``.
+
+    Returns
+    -------
+    tuple of float
+        ``(K, log_E)``, with ``log_E`` the natural log of ``E``.
+
+    Examples
+    --------
+    >>> import math
+    >>> from inductive_bias import difficulty
+    >>> K, log_E = difficulty.eigenvalue_count(m=1, R=1.0, delta=2 * math.pi / 3)  # M = 3
+    >>> round(K, 12), round(math.exp(log_E), 9)  # C(4, 1) + C(3, 1)
+    (3.0, 7.0)
+    """
     M = 2 * math.pi * R / delta
     # (sqrt(b^2 + 4M^2) - b) / 2 written as 2M^2 / (sqrt(b^2 + 4M^2) + b): no cancellation for large m.
     b = m - 1
@@ -93,12 +224,57 @@ def _log_binomial(m: float, kappa: float) -> float:
 
 
 def bound(error: float, n: float, m: float, R: float, delta: float, P: float, D: float, B: float = 1.0) -> BoundResult:
-    """The general bound: ``bits = dim_theta_q * bracket`` with
+    """The general task-difficulty bound in bits, ``bits = dim_theta_q * bracket``.
 
-    dim_theta_q = 2 D P E - n D,  L_f = K sqrt(D) / R,
-    log W = log(m/6)/2 + (log 2 + (m+1)/2 log pi + log P - lgamma((m+1)/2)) / m + log R - log(n) / m,
-    bracket = log2 B + log2(D)/2 + log2(P)/2 - log2 error + log2 L_f + log W / log 2.
-    ``delta = 0`` (points of different classes coincide) makes the bound infinite.
+    With ``K`` and ``E`` from :func:`eigenvalue_count`::
+
+        dim_theta_q = 2 D P E - n D,  L_f = K sqrt(D) / R,
+        log W = log(m/6)/2 + (log 2 + (m+1)/2 log pi + log P - lgamma((m+1)/2)) / m + log R - log(n) / m,
+        bracket = log2 B + log2(D)/2 + log2(P)/2 - log2 error + log2 L_f + log W / log 2.
+
+    ``delta = 0`` (points of different classes coincide) makes the bound infinite. A bound whose
+    ``dim_theta_q`` or ``bracket`` is not positive is returned flagged ``vacuous`` with NaN bits.
+
+    Parameters
+    ----------
+    error : float
+        Target error, in ``(0, 1]``.
+    n : float
+        Number of training points, ``> 0``.
+    m : float
+        Intrinsic dimension of the data, ``> 0``.
+    R : float
+        Radius of the data (largest norm), ``> 0``.
+    delta : float
+        Separation of the classes (the resolution), ``>= 0``.
+    P : float
+        The ``P`` of the bound (the number of classes for classification), ``> 0``.
+    D : float
+        Output dimension, ``> 0``.
+    B : float
+        Bound on the outputs, ``> 0``.
+
+    Returns
+    -------
+    BoundResult
+        The bits with the intermediate quantities and whether the bound is vacuous.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a real number.
+    ValueError
+        If ``error`` is not in ``(0, 1]``, ``delta`` is negative, or another argument is not
+        positive and finite (the message names the argument).
+
+    Examples
+    --------
+    >>> from inductive_bias import difficulty
+    >>> r = difficulty.bound(error=0.01, n=1000, m=5, R=1.0, delta=0.1, P=10, D=9)
+    >>> r.vacuous, round(r.log10_bits, 3)
+    (False, 10.715)
+    >>> difficulty.bound(error=0.01, n=1000, m=5, R=1.0, delta=0.0, P=10, D=9).bits
+    inf
     """
     error = target_error(error)
     n, m, R, P, D, B = (_positive(name, v) for name, v in (("n", n), ("m", m), ("R", R), ("P", P), ("D", D), ("B", B)))
@@ -137,19 +313,93 @@ def _product(log_factor: float, log_count: float, log_n: float, bracket: float, 
 
 
 def classification(n: float, m: float, R: float, delta: float, classes: int, error: float) -> BoundResult:
-    """A classification task: P = classes, D = classes - 1, B = 1."""
+    """The bound for a classification task: :func:`bound` with ``P = classes``, ``D = classes - 1``, ``B = 1``.
+
+    Parameters
+    ----------
+    n : float
+        Number of training points, ``> 0``.
+    m : float
+        Intrinsic dimension of the data, ``> 0``.
+    R : float
+        Radius of the data (largest norm), ``> 0``.
+    delta : float
+        Smallest distance between points of different classes, ``>= 0``.
+    classes : int
+        Number of classes, ``>= 2``.
+    error : float
+        Target error, in ``(0, 1]``.
+
+    Returns
+    -------
+    BoundResult
+        The bits with the intermediate quantities.
+
+    Raises
+    ------
+    ValueError
+        If ``classes`` is not an integer ``>= 2``, or another argument is out of range as in
+        :func:`bound`.
+    TypeError
+        If an argument other than ``classes`` is not a real number.
+
+    Examples
+    --------
+    The published MNIST parameters:
+
+    >>> from inductive_bias import difficulty
+    >>> r = difficulty.classification(n=60000, m=14, R=17.179045827183984, delta=2.3987084824335305,
+    ...                               classes=10, error=1e-3)
+    >>> f"{r.bits:.4g}"
+    '1.485e+16'
+    """
     if isinstance(classes, bool) or int(classes) != classes or classes < 2:
         raise ValueError(f"classes: need an integer >= 2, got {classes}")
     return bound(error, n, m, R, delta, P=classes, D=classes - 1, B=1.0)
 
 
 def control(m: float, D: float, n: float, delta: float, error: float) -> BoundResult:
-    """A control task with state dimension m, action dimension D, n samples, resolution delta:
+    """The bound for a control task with state dimension ``m`` and action dimension ``D``.
 
-    bits = D (2 (2 pi / delta)^m pi^(m/2) / Gamma(m/2 + 1) - n)
-             * (log2(4 pi^2 / sqrt 6) + log2 D + log2(m)/2 - log2 delta - log2(n)/m - log2 error)
+    With ``n`` samples at resolution ``delta``::
+
+        bits = D (2 (2 pi / delta)^m pi^(m/2) / Gamma(m/2 + 1) - n)
+                 * (log2(4 pi^2 / sqrt 6) + log2 D + log2(m)/2 - log2 delta - log2(n)/m - log2 error)
 
     (cart-pole with T observations: m = 2T, D = 1).
+
+    Parameters
+    ----------
+    m : float
+        State dimension, ``> 0``.
+    D : float
+        Action dimension, ``> 0``.
+    n : float
+        Number of samples, ``> 0``.
+    delta : float
+        Resolution, ``> 0``.
+    error : float
+        Target error, in ``(0, 1]``.
+
+    Returns
+    -------
+    BoundResult
+        The bits; ``K``, ``log_E``, ``L_f`` and ``log_W`` are NaN (not part of this form).
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a real number.
+    ValueError
+        If ``error`` is not in ``(0, 1]`` or another argument is not positive and finite.
+
+    Examples
+    --------
+    Cart-pole with one observation, as published:
+
+    >>> from inductive_bias import difficulty
+    >>> f"{difficulty.control(m=2, D=1, n=1e4, delta=1e-3, error=1e-3).bits:.3g}"
+    '4.41e+09'
     """
     error = target_error(error)
     m, D, n, delta = (_positive(name, v) for name, v in (("m", m), ("D", D), ("n", n), ("delta", delta)))
@@ -162,9 +412,49 @@ def control(m: float, D: float, n: float, delta: float, error: float) -> BoundRe
 
 def few_shot(error: float, n: float, m_within: float, m_across: float, R: float, delta: float,
              ways: int) -> BoundResult:
-    """Few-shot meta-learning over w-way tasks: output dimension 2 w (w-1) E(m_within) (E at
-    resolution 2 pi R / delta), dimension m_across + (w-1) m_within, radius R sqrt(w),
-    B = sqrt(w (w-1)), P = 1."""
+    """The bound for few-shot meta-learning over ``ways``-way tasks.
+
+    :func:`bound` with, for ``w = ways``: output dimension ``2 w (w-1) E(m_within)`` (``E`` at
+    resolution ``2 pi R / delta``), dimension ``m_across + (w-1) m_within``, radius ``R sqrt(w)``,
+    ``B = sqrt(w (w-1))``, ``P = 1``.
+
+    Parameters
+    ----------
+    error : float
+        Target error, in ``(0, 1]``.
+    n : float
+        Number of training tasks, ``> 0``.
+    m_within : float
+        Intrinsic dimension within a class, ``> 0``.
+    m_across : float
+        Intrinsic dimension across tasks.
+    R : float
+        Radius of the data, ``> 0``.
+    delta : float
+        Class separation, ``> 0``.
+    ways : int
+        Classes per task, ``>= 2``.
+
+    Returns
+    -------
+    BoundResult
+        The bits with the intermediate quantities of the underlying :func:`bound`.
+
+    Raises
+    ------
+    ValueError
+        If ``ways`` is not an integer ``>= 2``, or another argument is out of range as in
+        :func:`bound`.
+    TypeError
+        If an argument other than ``ways`` is not a real number.
+
+    Examples
+    --------
+    >>> from inductive_bias import difficulty
+    >>> r = difficulty.few_shot(0.01, n=100, m_within=2, m_across=5, R=1.0, delta=0.5, ways=5)
+    >>> r.parameters["m"], r.parameters["P"], round(r.log10_bits, 2)
+    (13.0, 1.0, 15.08)
+    """
     if isinstance(ways, bool) or int(ways) != ways or ways < 2:
         raise ValueError(f"ways: need an integer >= 2, got {ways}")
     m_within = _positive("m_within", m_within)
@@ -175,9 +465,37 @@ def few_shot(error: float, n: float, m_within: float, m_across: float, R: float,
 
 
 def union(a: BoundResult, b: BoundResult) -> BoundResult:
-    """The task made of two classification tasks, as in the paper's union table: n = n_a n_b,
-    m = m_a + m_b, R = sqrt(R_a^2 + R_b^2), P = P_a P_b, with the first task's delta, error and
-    output dimension (D = P_a, as published)."""
+    """The bound for the task made of two classification tasks, as in the paper's union table.
+
+    ``n = n_a n_b``, ``m = m_a + m_b``, ``R = sqrt(R_a^2 + R_b^2)``, ``P = P_a P_b``, with the first
+    task's delta, error and output dimension (``D = P_a``, as published).
+
+    Parameters
+    ----------
+    a : BoundResult
+        The first task, from :func:`classification` or :func:`bound`.
+    b : BoundResult
+        The second task, likewise.
+
+    Returns
+    -------
+    BoundResult
+        The bound of the combined task.
+
+    Raises
+    ------
+    TypeError
+        If ``a`` or ``b`` is not a result of :func:`classification` or :func:`bound`.
+
+    Examples
+    --------
+    >>> from inductive_bias import difficulty
+    >>> a = difficulty.classification(n=1000, m=3, R=1.0, delta=0.2, classes=2, error=0.01)
+    >>> b = difficulty.classification(n=500, m=2, R=2.0, delta=0.2, classes=3, error=0.01)
+    >>> u = difficulty.union(a, b)
+    >>> u.parameters["n"], u.parameters["m"], u.parameters["P"], u.parameters["D"]
+    (500000.0, 5.0, 6.0, 2.0)
+    """
     for name, task in (("a", a), ("b", b)):
         if not isinstance(task, BoundResult) or "P" not in task.parameters:
             raise TypeError(f"{name}: expected the result of difficulty.classification or difficulty.bound")

@@ -1,5 +1,8 @@
-"""Estimators that read a task's size, intrinsic dimension, radius and class separation off data,
-and ``task_difficulty``, which feeds them to the classification bound (docs/methods.md, 2)."""
+"""Estimators of a task's intrinsic dimension, radius and class separation, and the bound they feed.
+
+The estimators read a task's size, intrinsic dimension, radius and class separation off data, and
+``task_difficulty`` feeds them to the classification bound (docs/methods.md, 2).
+"""
 
 from __future__ import annotations
 
@@ -37,7 +40,34 @@ def _labels(y, n: int, xp):
 
 @_backend.on_device_of_first_argument
 def data_radius(X: Array) -> float:
-    """The largest Euclidean norm of a data point (computed in float64)."""
+    """The radius ``R`` of the data: the largest Euclidean norm of a data point.
+
+    Norms are taken from the origin, in the data's own scaling, and computed in float64.
+
+    Parameters
+    ----------
+    X : array [n, d]
+        Points (a vector ``[n]`` is ``n`` points of one feature); NumPy runs on the CPU, CuPy on
+        the GPU, other DLPack producers (PyTorch, JAX) through them.
+
+    Returns
+    -------
+    float
+        ``max_i |X[i]|``.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is not an array of real numbers.
+    ValueError
+        If ``X`` is not ``[n, d]`` (or ``[n]``), is empty, or contains NaN or infinity.
+
+    Examples
+    --------
+    >>> import numpy as np, inductive_bias as ib
+    >>> ib.data_radius(np.array([[0.0, 1.0], [3.0, 4.0]]))
+    5.0
+    """
     X, xp, _ = _validation.points("X", X)
     return float(xp.sqrt((X.astype(np.float64) ** 2).sum(axis=1).max()))
 
@@ -45,12 +75,50 @@ def data_radius(X: Array) -> float:
 @_backend.on_device_of_first_argument
 def intrinsic_dimension(X: Array, k: int = 5, method: str = "mle", n_samples: int | None = None,
                         seed: int = 0) -> float:
-    """Intrinsic dimension from exact nearest-neighbour distances T_1 <= ... <= T_k.
+    """Intrinsic dimension ``m`` from exact nearest-neighbour distances ``T_1 <= ... <= T_k``.
 
     ``"mle"`` (Levina-Bickel, as published): 1 / mean over points and j < k of log(T_k / T_j).
     ``"twonn"`` (Facco et al.): (N - 1) / sum over points of log(T_2 / T_1).
     ``n_samples`` points drawn with ``seed`` serve as queries (neighbours among all points).
-    Exact duplicate rows are dropped first (a zero distance has no log).
+    Exact duplicate rows are dropped first (a zero distance has no log). The estimate is biased
+    low in high dimensions with few points.
+
+    Parameters
+    ----------
+    X : array [n, d]
+        Points (``[n]``: one feature); NumPy runs on the CPU, CuPy on the GPU.
+    k : int
+        Neighbours per point, ``>= 2`` (5 as published); ``"twonn"`` uses the first two.
+    method : {"mle", "twonn"}
+        The estimator.
+    n_samples : int, optional
+        Number of query points drawn without replacement (``None``, or at least the number of
+        distinct points: every point is a query).
+    seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        Seeds the choice of query points.
+
+    Returns
+    -------
+    float
+        The estimated dimension (not rounded).
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is unknown, ``k < 2``, ``X`` has fewer than ``k + 1`` distinct points,
+        ``n_samples < 1``, or ``X`` is not ``[n, d]`` or holds NaN or infinity.
+    TypeError
+        If ``k`` or ``n_samples`` is not an integer, or ``X`` is not an array of real numbers.
+
+    Examples
+    --------
+    Points on a plane inside five dimensions:
+
+    >>> import numpy as np, inductive_bias as ib
+    >>> X = np.zeros((500, 5))
+    >>> X[:, :2] = np.random.default_rng(0).standard_normal((500, 2))
+    >>> round(ib.intrinsic_dimension(X, k=5), 1)
+    2.0
     """
     if method not in ("mle", "twonn"):
         raise ValueError(f"method: expected 'mle' or 'twonn', got {method!r}")
@@ -77,13 +145,55 @@ def intrinsic_dimension(X: Array, k: int = 5, method: str = "mle", n_samples: in
 @_backend.on_device_of_first_argument
 def class_separation(X: Array, y: Array, method: str = "exact", n_samples: int | None = None, seed: int = 0,
                      n_pairs: int = 1_000_000, n_extremes: int = 2000) -> float:
-    """The smallest distance between points of different classes.
+    """The class separation ``delta``: the smallest distance between points of different classes.
 
     ``"exact"``: over all pairs (nearest other-class neighbour of every point). ``"sample"``: exactly
     among ``n_samples`` random points (default 10,000). ``"evt"``: the published extreme-value
     extrapolation: ``n_pairs`` random inter-class pairs, the moment estimator of the extreme-value
     index on the ``n_extremes`` largest inverse distances, extrapolated to all n^2 (1 - 1/classes)
     pairs (never above the smallest sampled distance). 0 means points of different classes coincide.
+
+    Parameters
+    ----------
+    X : array [n, d]
+        Points (``[n]``: one feature); NumPy runs on the CPU, CuPy on the GPU.
+    y : array [n]
+        Labels, one per row of ``X``, at least two classes: integers, whole floats, or any values
+        NumPy can sort (strings).
+    method : {"exact", "sample", "evt"}
+        How the minimum is found.
+    n_samples : int, optional
+        Points drawn for ``"sample"`` (``>= 2``; default 10,000); ignored otherwise.
+    seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        Seeds the random points (``"sample"``) or pairs (``"evt"``).
+    n_pairs : int
+        Inter-class pairs drawn for ``"evt"``, ``>= 10``.
+    n_extremes : int
+        Largest inverse distances the ``"evt"`` tail estimate uses, ``>= 2`` and below ``n_pairs``.
+
+    Returns
+    -------
+    float
+        The separation, ``>= 0``.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is unknown; ``y`` does not hold one label per row of ``X`` or has a single
+        class; the ``"sample"`` draw holds a single class (``n_samples``); ``n_pairs``,
+        ``n_extremes`` or ``n_samples`` is out of range; or ``X`` is not ``[n, d]`` or holds NaN
+        or infinity.
+    TypeError
+        If ``X`` is not an array of real numbers, or an integer argument is not an integer.
+
+    Examples
+    --------
+    >>> import numpy as np, inductive_bias as ib
+    >>> X = np.array([[0.0], [1.0], [2.5], [4.0]])
+    >>> ib.class_separation(X, np.array([0, 0, 1, 1]))
+    1.5
+    >>> ib.class_separation(X, np.array(["a", "b", "a", "b"]))
+    1.0
     """
     if method not in ("exact", "sample", "evt"):
         raise ValueError(f"method: expected 'exact', 'sample' or 'evt', got {method!r}")
@@ -136,7 +246,65 @@ def _evt_separation(X, labels, classes, rng, n_pairs, n_extremes, xp) -> float:
 
 @dataclass
 class TaskDifficulty:
-    """One report: the measured quantities, the bound, and how long each step took."""
+    """One task-difficulty report: the measured quantities, the bound, and how long each step took.
+
+    Returned by :func:`task_difficulty`.
+
+    Parameters
+    ----------
+    bits, log10_bits : float
+        The bound and its base-10 log.
+    n : int
+        Number of points.
+    m, m_estimate : float
+        The dimension used and the estimate.
+    R, delta : float
+        Radius and class separation.
+    classes : int
+        Number of classes.
+    error : float
+        Target error.
+    bound : difficulty.BoundResult
+        The full bound.
+    timings : dict
+        Seconds per step.
+
+    Attributes
+    ----------
+    bits : float
+        The bound in bits (``inf`` when ``delta = 0``, NaN when the bound is vacuous: see
+        ``bound.reason``).
+    log10_bits : float
+        ``log10(bits)``, finite where ``bits`` overflows.
+    n : int
+        Number of points.
+    m : float
+        The intrinsic dimension used: the estimate rounded to a whole number, at least 1, as
+        published.
+    m_estimate : float
+        The intrinsic dimension as estimated (or as given).
+    R : float
+        Radius of the data (:func:`data_radius`).
+    delta : float
+        Class separation (:func:`class_separation`, or as given).
+    classes : int
+        Number of classes.
+    error : float
+        Target error.
+    bound : difficulty.BoundResult
+        The classification bound with its intermediate quantities (not shown by ``repr``).
+    timings : dict of str to float
+        Seconds spent on each step: ``"radius_s"``, ``"intrinsic_dimension_s"``,
+        ``"separation_s"``.
+
+    Examples
+    --------
+    >>> import numpy as np, inductive_bias as ib
+    >>> X = np.random.default_rng(0).standard_normal((200, 3))
+    >>> report = ib.task_difficulty(X, (X[:, 0] > 0).astype(int), error=0.01, m=3)
+    >>> report.n, report.m, report.classes, sorted(report.timings)
+    (200, 3.0, 2, ['intrinsic_dimension_s', 'radius_s', 'separation_s'])
+    """
 
     bits: float
     log10_bits: float
@@ -154,11 +322,53 @@ class TaskDifficulty:
 @_backend.on_device_of_first_argument
 def task_difficulty(X: Array, y: Array, error: float, k: int = 5, separation: str = "exact", m: float | None = None,
                     n_samples: int | None = None, seed: int = 0) -> TaskDifficulty:
-    """Estimate n, m, R, delta from (X, y) and evaluate the classification bound at ``error``.
+    """The difficulty of a classification task in bits, from its data alone.
 
-    ``separation`` is a method of :func:`class_separation` or a number; ``m`` skips the estimate;
-    ``n_samples`` bounds the queries of the intrinsic-dimension estimate (and the sample of
-    ``separation="sample"``).
+    Estimates ``n``, ``m``, ``R`` and ``delta`` from ``(X, y)`` and evaluates the classification
+    bound (:func:`inductive_bias.difficulty.classification`) at ``error``, with ``m`` rounded to a
+    whole number (at least 1) as published.
+
+    Parameters
+    ----------
+    X : array [n, d]
+        Points (``[n]``: one feature); NumPy runs on the CPU, CuPy on the GPU.
+    y : array [n]
+        Labels, one per row of ``X``, at least two classes.
+    error : float
+        Target error, in ``(0, 1]``.
+    k : int
+        Neighbours of the intrinsic-dimension estimate (:func:`intrinsic_dimension`).
+    separation : {"exact", "sample", "evt"} or float
+        A method of :func:`class_separation`, or the separation itself.
+    m : float, optional
+        The intrinsic dimension, skipping the estimate (it is rounded like an estimate).
+    n_samples : int, optional
+        Bounds the queries of the intrinsic-dimension estimate (and the sample of
+        ``separation="sample"``).
+    seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        Seeds the random choices of the estimators.
+
+    Returns
+    -------
+    TaskDifficulty
+        The bits, the measured quantities, the bound and the time of each step.
+
+    Raises
+    ------
+    ValueError
+        If ``error`` is not in ``(0, 1]``, ``y`` does not hold one label per row of ``X`` or has a
+        single class, ``X`` is not ``[n, d]`` or holds NaN or infinity, or an estimator argument is
+        out of range (see :func:`intrinsic_dimension` and :func:`class_separation`).
+    TypeError
+        If ``X`` is not an array of real numbers, or ``error`` is not a number.
+
+    Examples
+    --------
+    >>> import numpy as np, inductive_bias as ib
+    >>> X = np.random.default_rng(0).standard_normal((200, 3))
+    >>> report = ib.task_difficulty(X, (X[:, 0] > 0).astype(int), error=0.01)
+    >>> report.m, bool(report.bits > 0), report.bound.vacuous
+    (3.0, True, False)
     """
     error = difficulty.target_error(error)
     X, xp, _ = _validation.points("X", X)

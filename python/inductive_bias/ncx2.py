@@ -23,8 +23,51 @@ __all__ = ["ScaledNCX2", "ScaledChi2", "Ncx2Fit", "moments_start"]
 
 
 class ScaledNCX2:
-    """``scale * ncx2(df, nc)``, with scipy.stats-like methods that accept scalars or arrays
-    (NumPy on the CPU, CuPy on the GPU, other DLPack producers through NumPy/CuPy)."""
+    """The scaled non-central chi-squared distribution ``scale * ncx2(df, nc)``, location 0.
+
+    scipy.stats-like methods accept scalars or arrays (NumPy on the CPU, CuPy on the GPU, other
+    DLPack producers through NumPy/CuPy) and return a float for a scalar, else the caller's array
+    type. Log-space functions stay finite and accurate far in the tails, where scipy's
+    ``ncx2.logcdf`` underflows to ``-inf``.
+
+    Parameters
+    ----------
+    df : float
+        Degrees of freedom, positive and finite.
+    nc : float
+        Non-centrality, ``>= 0`` and finite (0: the central chi-squared).
+    scale : float
+        Positive, finite scale.
+
+    Attributes
+    ----------
+    df : float
+        Degrees of freedom.
+    nc : float
+        Non-centrality.
+    scale : float
+        Scale.
+    fixes_nc_zero : bool
+        Whether :meth:`fit` keeps ``nc`` at 0 (``False`` here, ``True`` for :class:`ScaledChi2`).
+
+    Raises
+    ------
+    TypeError
+        If ``df``, ``nc`` or ``scale`` is not a real number.
+    ValueError
+        If ``df`` or ``scale`` is not positive and finite, or ``nc`` is negative or not finite.
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> d = ib.ScaledNCX2(df=4, nc=2, scale=0.5)
+    >>> d.mean(), d.var()
+    (3.0, 4.0)
+    >>> round(d.cdf(1.0), 6)
+    0.130477
+    >>> round(d.logcdf(1e-6), 4)  # deep in the lower tail
+    -29.3242
+    """
 
     fixes_nc_zero = False
 
@@ -62,50 +105,385 @@ class ScaledNCX2:
         return restore(out)
 
     def logpdf(self, x: float | Array) -> float | Array:
+        """Natural log of the probability density at ``x`` (``-inf`` for ``x < 0``).
+
+        Parameters
+        ----------
+        x : float or array
+            Points, any shape: a NumPy array runs on the CPU, a CuPy array on the GPU, another
+            DLPack producer (PyTorch, JAX) through NumPy or CuPy.
+
+        Returns
+        -------
+        float or array
+            A float for a scalar ``x`` (on the CPU), else an array of the caller's type and of the
+            shape of ``x``.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not an array of real numbers.
+        ValueError
+            If ``x`` contains NaN, or a point lies so far in the upper tail that the series would
+            need more than 1e8 terms (``nc / 2`` or ``sqrt(nc x / (4 scale))`` beyond 1e8).
+        RuntimeError
+            If ``x`` is a GPU array and no CUDA device can be used.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> round(ib.ScaledNCX2(df=4, nc=2, scale=0.5).logpdf(1.0), 6)
+        -1.535866
+        """
         return self._evaluate("logpdf", x)
 
     def logcdf(self, x: float | Array) -> float | Array:
+        """Natural log of the cumulative distribution function, ``log P(X <= x)``.
+
+        A log-space Poisson mixture of regularized incomplete gamma functions: finite and accurate
+        for every ``x > 0``, however deep in the lower tail; ``-inf`` for ``x <= 0``.
+
+        Parameters
+        ----------
+        x : float or array
+            Points, any shape: a NumPy array runs on the CPU, a CuPy array on the GPU, another
+            DLPack producer (PyTorch, JAX) through NumPy or CuPy.
+
+        Returns
+        -------
+        float or array
+            A float for a scalar ``x`` (on the CPU), else an array of the caller's type and of the
+            shape of ``x``.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not an array of real numbers.
+        ValueError
+            If ``x`` contains NaN, or a point lies so far in the upper tail that the series would
+            need more than 1e8 terms (``nc / 2`` or ``sqrt(nc x / (4 scale))`` beyond 1e8).
+        RuntimeError
+            If ``x`` is a GPU array and no CUDA device can be used.
+
+        Examples
+        --------
+        >>> import numpy as np, inductive_bias as ib
+        >>> d = ib.ScaledNCX2(df=4, nc=2, scale=0.5)
+        >>> np.round(d.logcdf(np.array([1e-6, 1.0])), 4).tolist()
+        [-29.3242, -2.0366]
+        """
         return self._evaluate("logcdf", x)
 
     def logsf(self, x: float | Array) -> float | Array:
+        """Natural log of the survival function, ``log P(X > x)`` (0 for ``x <= 0``).
+
+        Parameters
+        ----------
+        x : float or array
+            Points, any shape: a NumPy array runs on the CPU, a CuPy array on the GPU, another
+            DLPack producer (PyTorch, JAX) through NumPy or CuPy.
+
+        Returns
+        -------
+        float or array
+            A float for a scalar ``x`` (on the CPU), else an array of the caller's type and of the
+            shape of ``x``.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not an array of real numbers.
+        ValueError
+            If ``x`` contains NaN, or a point lies so far in the upper tail that the series would
+            need more than 1e8 terms (``nc / 2`` or ``sqrt(nc x / (4 scale))`` beyond 1e8).
+        RuntimeError
+            If ``x`` is a GPU array and no CUDA device can be used.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> round(ib.ScaledNCX2(df=4, nc=2, scale=0.5).logsf(1.0), 6)
+        -0.13981
+        """
         return self._evaluate("logsf", x)
 
     def pdf(self, x: float | Array) -> float | Array:
+        """Probability density at ``x``: ``exp`` of :meth:`logpdf`.
+
+        Parameters
+        ----------
+        x : float or array
+            Points, any shape: a NumPy array runs on the CPU, a CuPy array on the GPU, another
+            DLPack producer (PyTorch, JAX) through NumPy or CuPy.
+
+        Returns
+        -------
+        float or array
+            A float for a scalar ``x`` (on the CPU), else an array of the caller's type and of the
+            shape of ``x``.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not an array of real numbers.
+        ValueError
+            If ``x`` contains NaN, or a point lies so far in the upper tail that the series would
+            need more than 1e8 terms (``nc / 2`` or ``sqrt(nc x / (4 scale))`` beyond 1e8).
+        RuntimeError
+            If ``x`` is a GPU array and no CUDA device can be used.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> round(ib.ScaledNCX2(df=4, nc=2, scale=0.5).pdf(1.0), 6)
+        0.215269
+        """
         return _exp(self.logpdf(x))
 
     def cdf(self, x: float | Array) -> float | Array:
+        """Cumulative distribution function, ``P(X <= x)``: ``exp`` of :meth:`logcdf`.
+
+        Parameters
+        ----------
+        x : float or array
+            Points, any shape: a NumPy array runs on the CPU, a CuPy array on the GPU, another
+            DLPack producer (PyTorch, JAX) through NumPy or CuPy.
+
+        Returns
+        -------
+        float or array
+            A float for a scalar ``x`` (on the CPU), else an array of the caller's type and of the
+            shape of ``x``.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not an array of real numbers.
+        ValueError
+            If ``x`` contains NaN, or a point lies so far in the upper tail that the series would
+            need more than 1e8 terms (``nc / 2`` or ``sqrt(nc x / (4 scale))`` beyond 1e8).
+        RuntimeError
+            If ``x`` is a GPU array and no CUDA device can be used.
+
+        Examples
+        --------
+        >>> import numpy as np, inductive_bias as ib
+        >>> np.round(ib.ScaledNCX2(df=4, nc=2, scale=0.5).cdf(np.array([1.0, 3.0])), 6).tolist()
+        [0.130477, 0.584424]
+        """
         return _exp(self.logcdf(x))
 
     def sf(self, x: float | Array) -> float | Array:
+        """Survival function, ``P(X > x)``: ``exp`` of :meth:`logsf`.
+
+        Parameters
+        ----------
+        x : float or array
+            Points, any shape: a NumPy array runs on the CPU, a CuPy array on the GPU, another
+            DLPack producer (PyTorch, JAX) through NumPy or CuPy.
+
+        Returns
+        -------
+        float or array
+            A float for a scalar ``x`` (on the CPU), else an array of the caller's type and of the
+            shape of ``x``.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not an array of real numbers.
+        ValueError
+            If ``x`` contains NaN, or a point lies so far in the upper tail that the series would
+            need more than 1e8 terms (``nc / 2`` or ``sqrt(nc x / (4 scale))`` beyond 1e8).
+        RuntimeError
+            If ``x`` is a GPU array and no CUDA device can be used.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> round(ib.ScaledNCX2(df=4, nc=2, scale=0.5).sf(1.0), 6)
+        0.869523
+        """
         return _exp(self.logsf(x))
 
     # ---- moments and sampling ------------------------------------------------------------------
     def ppf(self, q: float | Array | None = None, *, log_q: float | Array | None = None) -> float | np.ndarray:
-        """The x with P(X <= x) = q, or with log P(X <= x) = log_q (log space: any depth)."""
+        """Quantile of the lower tail: the ``x`` with ``P(X <= x) = q``, or ``log P(X <= x) = log_q``.
+
+        Solved in log space by Newton's method in ``log x``, safeguarded by a bracket, so any depth
+        of ``log_q`` works.
+
+        Parameters
+        ----------
+        q : float or array_like of float, optional
+            Probabilities in ``[0, 1]``.
+        log_q : float or array_like of float, optional
+            Natural logs of probabilities, ``<= 0`` (keyword only). Give exactly one of ``q`` and
+            ``log_q``.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            A float for a scalar argument, else an array of its shape. ``q = 0`` gives 0, ``q = 1``
+            gives ``inf``.
+
+        Raises
+        ------
+        TypeError
+            If neither or both of ``q`` and ``log_q`` are given.
+        ValueError
+            If ``q`` is outside ``[0, 1]`` or NaN, or ``log_q`` is positive or NaN.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> d = ib.ScaledNCX2(df=4, nc=2, scale=0.5)
+        >>> round(d.ppf(0.5), 4)  # the median
+        2.5834
+        >>> x = d.ppf(log_q=-100.0)
+        >>> round(d.logcdf(x), 6)
+        -100.0
+        """
         return _quantile.solve(_quantile.targets(q, log_q), False, self.logcdf, self.logsf, self.logpdf, 0.0,
                                self.mean())
 
     def isf(self, q: float | Array | None = None, *, log_q: float | Array | None = None) -> float | np.ndarray:
-        """The x with P(X > x) = q, or with log P(X > x) = log_q."""
+        """Quantile of the upper tail: the ``x`` with ``P(X > x) = q``, or ``log P(X > x) = log_q``.
+
+        Solved by Newton's method in ``x``, safeguarded by a bracket.
+
+        Parameters
+        ----------
+        q : float or array_like of float, optional
+            Probabilities in ``[0, 1]``.
+        log_q : float or array_like of float, optional
+            Natural logs of probabilities, ``<= 0`` (keyword only). Give exactly one of ``q`` and
+            ``log_q``.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            A float for a scalar argument, else an array of its shape. ``q = 1`` gives 0, ``q = 0``
+            gives ``inf``.
+
+        Raises
+        ------
+        TypeError
+            If neither or both of ``q`` and ``log_q`` are given.
+        ValueError
+            If ``q`` is outside ``[0, 1]`` or NaN, or ``log_q`` is positive or NaN.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> d = ib.ScaledNCX2(df=4, nc=2, scale=0.5)
+        >>> x = d.isf(0.01)
+        >>> round(x, 4), round(d.sf(x), 8)
+        (9.3518, 0.01)
+        """
         return _quantile.solve(_quantile.targets(q, log_q), True, self.logcdf, self.logsf, self.logpdf, 0.0,
                                self.mean())
 
     def mean(self) -> float:
+        """Mean, ``scale * (df + nc)``.
+
+        Returns
+        -------
+        float
+            The first cumulant.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> ib.ScaledNCX2(df=4, nc=2, scale=0.5).mean()
+        3.0
+        """
         return self.scale * (self.df + self.nc)
 
     def var(self) -> float:
+        """Variance, ``2 scale^2 (df + 2 nc)``.
+
+        Returns
+        -------
+        float
+            The second cumulant.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> ib.ScaledNCX2(df=4, nc=2, scale=0.5).var()
+        4.0
+        """
         return 2.0 * self.scale**2 * (self.df + 2.0 * self.nc)
 
     def std(self) -> float:
+        """Standard deviation, the square root of :meth:`var`.
+
+        Returns
+        -------
+        float
+            ``sqrt(var())``.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> ib.ScaledNCX2(df=4, nc=2, scale=0.5).std()
+        2.0
+        """
         return math.sqrt(self.var())
 
     def cumulant(self, n: int) -> float:
-        """n-th cumulant: scale^n 2^(n-1) (n-1)! (df + n nc)."""
+        """The ``n``-th cumulant, ``scale^n 2^(n-1) (n-1)! (df + n nc)``.
+
+        Parameters
+        ----------
+        n : int
+            Order, ``>= 1`` (1: the mean, 2: the variance).
+
+        Returns
+        -------
+        float
+            The cumulant.
+
+        Raises
+        ------
+        TypeError
+            If ``n`` is not an integer.
+        ValueError
+            If ``n < 1``.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> ib.ScaledNCX2(df=4, nc=2, scale=0.5).cumulant(3)
+        10.0
+        """
         n = _validation.integer("n", n, 1)
         return self.scale**n * 2 ** (n - 1) * math.factorial(n - 1) * (self.df + n * self.nc)
 
     def rvs(self, size: int | tuple[int, ...] | None = None, seed: int = 0) -> np.ndarray:
-        """Random variates from numpy.random.default_rng(seed)."""
+        """Random variates from ``numpy.random.default_rng(seed)``.
+
+        Parameters
+        ----------
+        size : int or tuple of int, optional
+            Output shape; ``None`` draws a single float.
+        seed : int, numpy.random.SeedSequence or numpy.random.Generator
+            Anything ``numpy.random.default_rng`` accepts.
+
+        Returns
+        -------
+        numpy.ndarray of float64 or float
+            Variates of shape ``size`` (a float when ``size`` is ``None``).
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> d = ib.ScaledNCX2(df=4, nc=2, scale=0.5)
+        >>> x = d.rvs(5000, seed=0)
+        >>> x.shape, bool(abs(x.mean() - d.mean()) < 0.1)
+        ((5000,), True)
+        """
         rng = np.random.default_rng(seed)
         if self.nc == 0:
             return self.scale * rng.chisquare(self.df, size)
@@ -115,7 +493,7 @@ class ScaledNCX2:
     @classmethod
     def fit(cls, losses: Array, method: str = "mle", n_boot: int = 0, seed: int = 0,
             max_iterations: int = 200) -> "Ncx2Fit":
-        """Fit to positive samples with loc = 0.
+        """Fit the distribution to positive samples, with location fixed at 0.
 
         ``method="mle"``: maximum likelihood by trust-region Newton steps with the analytic gradient and
         Hessian (native reduction over the samples), from the method-of-moments solution. When df
@@ -123,8 +501,50 @@ class ScaledNCX2:
         noncentral fraction nc / (df + nc) at fixed mean and variance: when the moments have no
         ncx2 solution or the optimum lies on a bound of that fraction, a second iteration starts
         from the best point of a scan along it, and the better optimum is kept. ``method="moments"``:
-        the method-of-moments solution. ``n_boot > 0`` refits ``n_boot`` Poisson-bootstrap
-        replicates (weights drawn from Philox by ``seed``), started from the fit.
+        the method-of-moments solution (:func:`moments_start`). ``n_boot > 0`` refits ``n_boot``
+        Poisson-bootstrap replicates (weights drawn from Philox by ``seed``), started from the fit.
+        Called on :class:`ScaledChi2`, ``nc`` stays 0 and the fit is a ``ScaledChi2``.
+
+        Parameters
+        ----------
+        losses : array [n]
+            Samples, at least 3, all positive and finite, not all equal (any shape: flattened).
+            NumPy arrays are fitted on the CPU, CuPy arrays on the GPU.
+        method : {"mle", "moments"}
+            Maximum likelihood, or the method of moments.
+        n_boot : int
+            Number of Poisson-bootstrap refits (0: none).
+        seed : int, numpy.random.SeedSequence or numpy.random.Generator
+            Seeds the bootstrap weights (Philox).
+        max_iterations : int
+            Newton iterations allowed per fit, ``>= 1``; a fit that runs out is marked not
+            converged.
+
+        Returns
+        -------
+        Ncx2Fit
+            The fitted distribution, its log-likelihood and convergence, and the bootstrap
+            replicates.
+
+        Raises
+        ------
+        ValueError
+            If ``method`` is not ``"mle"`` or ``"moments"``; ``losses`` has fewer than 3 samples,
+            NaN or infinity, a value ``<= 0``, or all values equal; ``n_boot`` is negative;
+            ``max_iterations < 1``; or an integer ``seed`` is outside ``[0, 2^64)``.
+        TypeError
+            If ``losses`` is not an array of real numbers, or ``n_boot``, ``max_iterations`` or
+            ``seed`` has the wrong type.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> losses = ib.ScaledNCX2(df=4, nc=2, scale=0.5).rvs(2000, seed=1)
+        >>> fit = ib.ScaledNCX2.fit(losses)
+        >>> fit.converged, fit.n_samples, round(fit.distribution.mean(), 1)
+        (True, 2000, 3.0)
+        >>> type(ib.ScaledChi2.fit(losses).distribution).__name__
+        'ScaledChi2'
         """
         if method not in ("mle", "moments"):
             raise ValueError(f"method: expected 'mle' or 'moments', got {method!r}")
@@ -161,7 +581,42 @@ class ScaledNCX2:
 
 
 class ScaledChi2(ScaledNCX2):
-    """``scale * chi2(df)``: the scaled ncx2 with nc = 0 (fits keep nc at 0)."""
+    """The scaled central chi-squared ``scale * chi2(df)``: :class:`ScaledNCX2` with ``nc = 0``.
+
+    Every method is that of :class:`ScaledNCX2`; :meth:`fit` keeps ``nc`` at 0.
+
+    Parameters
+    ----------
+    df : float
+        Degrees of freedom, positive and finite.
+    scale : float
+        Positive, finite scale.
+
+    Attributes
+    ----------
+    df : float
+        Degrees of freedom.
+    nc : float
+        Always 0.
+    scale : float
+        Scale.
+    fixes_nc_zero : bool
+        ``True``: fits keep ``nc`` at 0.
+
+    Raises
+    ------
+    TypeError
+        If ``df`` or ``scale`` is not a real number.
+    ValueError
+        If ``df`` or ``scale`` is not positive and finite.
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> d = ib.ScaledChi2(df=3, scale=2.0)
+    >>> d, d.mean(), d.var()
+    (ScaledChi2(df=3, scale=2), 6.0, 24.0)
+    """
 
     fixes_nc_zero = True
 
@@ -178,7 +633,58 @@ class ScaledChi2(ScaledNCX2):
 
 @dataclass
 class Ncx2Fit:
-    """A fitted distribution with its diagnostics and, when asked for, bootstrap replicates."""
+    """A fitted distribution with its diagnostics and, when asked for, bootstrap replicates.
+
+    Returned by :meth:`ScaledNCX2.fit` (and :meth:`ScaledChi2.fit`).
+
+    Parameters
+    ----------
+    distribution : ScaledNCX2
+        The fit.
+    method : str
+        ``"mle"`` or ``"moments"``.
+    loglik : float
+        Log-likelihood at the fit.
+    iterations : int
+        Newton iterations.
+    converged : bool
+        Whether the iteration converged.
+    n_samples : int
+        Number of samples.
+    bootstrap : numpy.ndarray, shape [replicates, 3], optional
+        ``df, nc, scale`` of each converged bootstrap refit.
+    samples : array, optional
+        The samples fitted.
+
+    Attributes
+    ----------
+    distribution : ScaledNCX2
+        The fit (a :class:`ScaledChi2` when fitted through that class).
+    method : str
+        ``"mle"`` or ``"moments"``.
+    loglik : float
+        Log-likelihood of the samples at the fit (natural log, summed over the samples).
+    iterations : int
+        Newton iterations of the fit that was kept (0 for ``"moments"``).
+    converged : bool
+        Whether the iteration met its tolerance within ``max_iterations`` (always ``True`` for
+        ``"moments"``).
+    n_samples : int
+        Number of samples fitted.
+    bootstrap : numpy.ndarray of float64, shape [replicates, 3], or None
+        ``df, nc, scale`` of each bootstrap refit that converged (refits of empty resamples never
+        do); ``None`` when fitted with ``n_boot = 0``.
+    samples : array
+        The samples as fitted: a contiguous float64 vector, NumPy or CuPy (not shown by ``repr``).
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> losses = ib.ScaledNCX2(df=4, nc=2, scale=0.5).rvs(2000, seed=1)
+    >>> fit = ib.ScaledNCX2.fit(losses, n_boot=20, seed=0)
+    >>> fit.method, fit.converged, fit.bootstrap.shape
+    ('mle', True, (20, 3))
+    """
 
     distribution: ScaledNCX2
     method: str
@@ -191,18 +697,82 @@ class Ncx2Fit:
 
     @functools.cached_property
     def ks_statistic(self) -> float:
-        """Kolmogorov-Smirnov distance between the samples and the fit (computed on first use: it
-        costs a log-CDF per sample)."""
+        """Kolmogorov-Smirnov distance between the samples and the fit.
+
+        Computed on first use (it costs a log-CDF per sample), then kept.
+
+        Returns
+        -------
+        float
+            ``sup_x |F_n(x) - F(x)|`` for the empirical CDF ``F_n`` of the samples and the fitted
+            CDF ``F``, in ``[0, 1]``.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> losses = ib.ScaledNCX2(df=4, nc=2, scale=0.5).rvs(2000, seed=1)
+        >>> bool(ib.ScaledNCX2.fit(losses).ks_statistic < 0.05)
+        True
+        """
         with _backend.on_device(self.samples):
             return ks_statistic(self.samples, self.distribution)
 
     def replicates(self) -> list[ScaledNCX2]:
+        """The bootstrap refits as distributions.
+
+        Returns
+        -------
+        list of ScaledNCX2
+            One distribution per row of ``bootstrap``, of the type of ``distribution``.
+
+        Raises
+        ------
+        ValueError
+            If the fit has no bootstrap replicates (it was made with ``n_boot = 0``).
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> losses = ib.ScaledNCX2(df=4, nc=2, scale=0.5).rvs(2000, seed=1)
+        >>> replicates = ib.ScaledNCX2.fit(losses, n_boot=20, seed=0).replicates()
+        >>> len(replicates), type(replicates[0]).__name__
+        (20, 'ScaledNCX2')
+        """
         if self.bootstrap is None:
             raise ValueError("no bootstrap replicates: fit with n_boot > 0")
         return [type(self.distribution)._from_params(p) for p in self.bootstrap]
 
     def interval(self, statistic: Callable[[ScaledNCX2], float], confidence: float = 0.95) -> tuple[float, float]:
-        """Percentile bootstrap interval of ``statistic(distribution)``."""
+        """Percentile bootstrap interval of ``statistic(distribution)``.
+
+        Parameters
+        ----------
+        statistic : callable
+            Maps a distribution to a number, e.g. ``lambda d: d.logcdf(0.01)``; called once per
+            replicate.
+        confidence : float
+            Coverage, in ``(0, 1)``.
+
+        Returns
+        -------
+        tuple of float
+            ``(low, high)``: the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` percentiles of
+            the statistic over the replicates.
+
+        Raises
+        ------
+        ValueError
+            If ``confidence`` is not in ``(0, 1)``, or the fit has no bootstrap replicates.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> losses = ib.ScaledNCX2(df=4, nc=2, scale=0.5).rvs(2000, seed=1)
+        >>> fit = ib.ScaledNCX2.fit(losses, n_boot=20, seed=0)
+        >>> low, high = fit.interval(lambda d: d.mean())
+        >>> bool(low < fit.distribution.mean() < high)
+        True
+        """
         if not 0 < confidence < 1:
             raise ValueError(f"confidence: must be in (0, 1), got {confidence}")
         values = np.array([statistic(d) for d in self.replicates()], dtype=float)
@@ -237,12 +807,34 @@ def as_samples(losses):
 
 
 def moments_start(samples: np.ndarray, central: bool = False) -> tuple[float, float, float]:
-    """(df, nc, scale) matching the first three cumulants, closed form.
+    """Method-of-moments ``(df, nc, scale)``: the first three cumulants matched in closed form.
 
     With A = df + nc, B = df + 2 nc: k1 = s A, k2 = 2 s^2 B, k3 = 8 s^3 (2B - A), so s solves
     8 k1 s^2 - 8 k2 s + k3 = 0; the root with nc >= 0 is s = k3 / (4 (k2 + sqrt(k2^2 - k1 k3 / 2))).
     When no ncx2 matches (skew above the chi-squared's, or negative) or ``central``, the scaled
     chi-squared with the first two cumulants: s = k2 / (2 k1), df = 2 k1^2 / k2.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray or cupy.ndarray, shape [n]
+        The samples, float64, not all equal (unchecked here: :meth:`ScaledNCX2.fit` checks them).
+    central : bool
+        Match only the first two cumulants with ``nc = 0``.
+
+    Returns
+    -------
+    tuple of float
+        ``(df, nc, scale)``, the starting point of the maximum-likelihood fit.
+
+    Examples
+    --------
+    >>> import numpy as np, inductive_bias as ib
+    >>> from inductive_bias.ncx2 import moments_start
+    >>> samples = ib.ScaledNCX2(df=4, nc=2, scale=0.5).rvs(2000, seed=1)
+    >>> np.round(moments_start(samples), 2).tolist()
+    [4.09, 1.91, 0.5]
+    >>> moments_start(samples, central=True)[1]
+    0.0
     """
     k1 = float(samples.mean())
     centred = samples - k1

@@ -36,10 +36,59 @@ def nearest_neighbors(X: Array, k: int = 5, queries: Array | None = None, labels
                       progress: bool | Callable = False) -> tuple[Array, Array]:
     """The ``k`` nearest points of ``X`` to each query (Euclidean), exactly.
 
-    Returns ``(distances [q, k] float64, indices [q, k] int64)``, sorted by distance. Without
-    ``queries`` the queries are the points of ``X`` themselves and each point is left out of its own
-    neighbours. With ``labels`` (``[n]`` integers, and queries = ``X``), only points of a different
-    class count. NumPy input runs on the CPU, CuPy input on the GPU (results of the same type).
+    Without ``queries`` the queries are the points of ``X`` themselves and each point is left out of
+    its own neighbours. With ``labels`` (``[n]`` integers, and queries = ``X``), only points of a
+    different class count. NumPy input runs on the CPU, CuPy input on the GPU (results of the same
+    type). Candidates found from BLAS inner products are re-ranked by distances recomputed in
+    float64, so float32 data cannot turn near-duplicates into zero distances.
+
+    Parameters
+    ----------
+    X : array [n, d]
+        The points searched (``[n]``: one feature), float32 or float64 (other real types are
+        computed in float64).
+    k : int
+        Neighbours per query, ``>= 1`` and at most the number of other points.
+    queries : array [q, d], optional
+        Query points with the features of ``X``, on the same device; ``None``: the points of ``X``.
+    labels : array [n] of int, optional
+        Class of each point of ``X`` (only with ``queries=None``): the search is for the nearest
+        points of *another* class.
+    progress : bool or callable
+        A bar over the distance tiles (shown when stderr is a terminal), or ``progress(done, total)``
+        called after each tile.
+
+    Returns
+    -------
+    distances : array [q, k] of float64
+        Euclidean distances, ascending per row (``q = n`` without ``queries``).
+    indices : array [q, k] of int64
+        Rows of ``X`` of those neighbours (ties in any order, never a duplicate).
+
+    Raises
+    ------
+    ValueError
+        If ``k`` is below 1 or above the number of other points, ``queries`` has another number of
+        features than ``X``, ``labels`` is given with ``queries`` or is not ``[n]`` integers, an
+        array is not ``[n, d]`` or holds NaN or infinity, or the arrays are on different GPUs.
+    TypeError
+        If ``k`` is not an integer, an array is not of real numbers, or ``queries`` is not on the
+        device of ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np, inductive_bias as ib
+    >>> X = np.array([[0.0], [1.0], [3.0], [7.0]])
+    >>> distances, indices = ib.nearest_neighbors(X, k=2)
+    >>> distances.tolist()
+    [[1.0, 3.0], [1.0, 2.0], [2.0, 3.0], [4.0, 6.0]]
+    >>> indices.tolist()
+    [[1, 2], [0, 2], [1, 0], [2, 1]]
+    >>> distances, indices = ib.nearest_neighbors(X, k=1, labels=np.array([0, 0, 1, 1]))
+    >>> distances.ravel().tolist(), indices.ravel().tolist()
+    ([3.0, 2.0, 2.0, 6.0], [2, 2, 1, 1])
+    >>> ib.nearest_neighbors(X, k=1, queries=np.array([[2.5]]))[1].tolist()
+    [[2]]
     """
     X, xp, restore = _validation.points("X", X)
     n = X.shape[0]

@@ -27,7 +27,35 @@ __all__ = ["philox4x32_10", "uint32", "normal"]
 
 
 def philox4x32_10(counter, key) -> tuple[int, int, int, int]:
-    """The raw Philox4x32-10 bijection: four 32-bit counter words and two key words in, four out."""
+    """The raw Philox4x32-10 bijection: four 32-bit counter words and two key words in, four out.
+
+    Parameters
+    ----------
+    counter : sequence of 4 int
+        Counter words, each in ``[0, 2^32)``.
+    key : sequence of 2 int
+        Key words, each in ``[0, 2^32)``.
+
+    Returns
+    -------
+    tuple of 4 int
+        The output words.
+
+    Raises
+    ------
+    ValueError
+        If ``counter`` does not have 4 words or ``key`` 2, or a word is outside ``[0, 2^32)``.
+    TypeError
+        If a word is not an integer.
+
+    Examples
+    --------
+    The known answer for a zero counter and key (Random123's test vectors):
+
+    >>> from inductive_bias import random
+    >>> [f"{w:08x}" for w in random.philox4x32_10((0, 0, 0, 0), (0, 0))]
+    ['6627e8d5', 'e169c58d', 'bc57ac4c', '9b00dbd8']
+    """
     counter, key = tuple(counter), tuple(key)
     if len(counter) != 4 or len(key) != 2:
         raise ValueError("counter and key: expected 4 and 2 words")
@@ -50,6 +78,47 @@ def uint32(n: int, seed: int = 0, stream: int = 0, offset: int = 0, device: str 
 
     ``device="cuda"`` returns a CuPy array computed on the current device and stream; the words
     are bitwise identical to the CPU's.
+
+    Parameters
+    ----------
+    n : int
+        Number of values, ``>= 0``.
+    seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        The 64-bit Philox key: an int in ``[0, 2^64)``, or a SeedSequence or Generator turned into
+        one (a Generator is advanced by one draw).
+    stream : int
+        Substream, in ``[0, 2^64)``.
+    offset : int
+        Index of the first value in the substream, ``>= 0``; ``offset + n`` must not exceed
+        ``2^64``.
+    device : {"cpu", "cuda"}
+        Where the words are computed.
+
+    Returns
+    -------
+    numpy.ndarray or cupy.ndarray of uint32, shape [n]
+        The words (CuPy for ``device="cuda"``).
+
+    Raises
+    ------
+    ValueError
+        If ``n``, ``seed``, ``stream`` or ``offset`` is out of range, ``offset + n`` exceeds
+        ``2^64``, or ``device`` is not ``"cpu"`` or ``"cuda"``.
+    TypeError
+        If ``n``, ``stream`` or ``offset`` is not an integer, or ``seed`` is not one of the types
+        above.
+    RuntimeError
+        If ``device="cuda"`` and no CUDA device can be used.
+
+    Examples
+    --------
+    Any window of a substream gives the same words:
+
+    >>> from inductive_bias import random
+    >>> random.uint32(4, seed=42).tolist()
+    [2632642643, 2012563771, 314527917, 1463989207]
+    >>> random.uint32(2, seed=42, offset=2).tolist()
+    [314527917, 1463989207]
     """
     n, seed, stream, offset = _stream_args(n, seed, stream, offset)
     if _validation.device(device) == "cuda":
@@ -69,6 +138,48 @@ def normal(n: int, seed: int = 0, stream: int = 0, offset: int = 0, dtype=np.flo
 
     ``dtype`` is float64 or float32 (the float64 values rounded). ``device="cuda"`` returns a CuPy
     array with the same values as the CPU.
+
+    Parameters
+    ----------
+    n : int
+        Number of values, ``>= 0``.
+    seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        The 64-bit Philox key: an int in ``[0, 2^64)``, or a SeedSequence or Generator turned into
+        one (a Generator is advanced by one draw).
+    stream : int
+        Substream, in ``[0, 2^64)``.
+    offset : int
+        Index of the first value in the substream, ``>= 0``; ``offset + n`` must not exceed
+        ``2^64``.
+    dtype : {numpy.float64, numpy.float32}
+        Precision of the output.
+    device : {"cpu", "cuda"}
+        Where the normals are computed.
+
+    Returns
+    -------
+    numpy.ndarray or cupy.ndarray, shape [n]
+        The normals, of ``dtype`` (CuPy for ``device="cuda"``).
+
+    Raises
+    ------
+    ValueError
+        If ``n``, ``seed``, ``stream`` or ``offset`` is out of range, ``offset + n`` exceeds
+        ``2^64``, or ``device`` is not ``"cpu"`` or ``"cuda"``.
+    TypeError
+        If ``dtype`` is not float32 or float64, ``n``, ``stream`` or ``offset`` is not an
+        integer, or ``seed`` is not one of the types above.
+    RuntimeError
+        If ``device="cuda"`` and no CUDA device can be used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from inductive_bias import random
+    >>> np.round(random.normal(4, seed=42), 6).tolist()
+    [-0.607651, 0.946145, -0.853644, 0.251992]
+    >>> random.normal(2, seed=42, offset=2, dtype=np.float32).dtype
+    dtype('float32')
     """
     n, seed, stream, offset = _stream_args(n, seed, stream, offset)
     dtype = _validation.float_dtype("dtype", dtype)

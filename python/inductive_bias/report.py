@@ -47,8 +47,9 @@ def plot_bits(ax, errors, bits, intervals, extrapolated, label: str, **style) ->
                         linewidth=0)
 
 
-def style_bits_axes(ax, errors, any_extrapolated: bool) -> None:
-    """Log error axis with few, readable ticks; symmetric-log bits axis (bits run from 0 to thousands)."""
+def style_bits_axes(ax, errors, bits, any_extrapolated: bool) -> None:
+    """Log error axis with few, readable ticks; a log bits axis (bits run over decades), or a
+    symmetric-log one (linear below 1 bit, where 0 bits is a value) when some value is below 1 bit."""
     from matplotlib.ticker import LogLocator, NullFormatter
 
     ax.set_xscale("log")
@@ -59,8 +60,12 @@ def style_bits_axes(ax, errors, any_extrapolated: bool) -> None:
         ax.xaxis.set_minor_formatter(NullFormatter())
     else:
         ax.xaxis.set_major_locator(LogLocator())
-    ax.set_yscale("symlog", linthresh=1.0)
-    ax.set_ylim(bottom=0)
+    finite = [b for b in bits if b is not None and np.isfinite(b)]
+    if finite and min(finite) >= 1:
+        ax.set_yscale("log")
+    else:
+        ax.set_yscale("symlog", linthresh=1.0)
+        ax.set_ylim(bottom=0)
     ax.set_xlabel("target error (test MSE)")
     ax.set_ylabel("inductive bias (bits)")
     if any_extrapolated:
@@ -149,7 +154,8 @@ def plot_report(report: dict, path: str) -> None:
     middle.set_ylabel("log2 P(loss <= error)")
     middle.set_title("lower tail")
     middle.legend(fontsize=7)
-    style_bits_axes(right, errors, any(r["extrapolated"] for r in report["rows"]))
+    shown = [r["sample_bits"] for r in report["rows"]] + [r.get("exact_bits") for r in report["rows"]]
+    style_bits_axes(right, errors, shown, any(r["extrapolated"] for r in report["rows"]))
     right.set_title("bits vs error (band: bootstrap interval)")
     figure.tight_layout()
     figure.savefig(path, dpi=110)

@@ -113,8 +113,8 @@ inline void gradient_in_u(const LikelihoodSums& s, const Ncx2Params& p, double g
       second[2][i][j] = rho * d2a + (j == 2 ? a * d_log_a[i] : 0.0) + (i == 2 ? a * d_log_a[j] : 0.0);
     }
   }
-  const double ht[3][3] = {{s.hess[0], s.hess[1], s.hess[2]}, {s.hess[1], s.hess[3], s.hess[4]},
-                           {s.hess[2], s.hess[4], s.hess[5]}};
+  const double ht[3][3] = {
+      {s.hess[0], s.hess[1], s.hess[2]}, {s.hess[1], s.hess[3], s.hess[4]}, {s.hess[2], s.hess[4], s.hess[5]}};
   double hu[3][3];
   for (int i = 0; i < 3; ++i) {
     grad[i] = 0.0;
@@ -185,14 +185,15 @@ std::vector<FitOutcome> fit_ncx2_lockstep(Evaluate evaluate, const std::vector<N
       detail::to_u(params[r], u);
       // Marquardt: (-H + mu diag|H|) d = g, with rho held fixed when it sits on a bound and the
       // gradient points outwards (or when fitting the central chi-squared).
-      const bool nc_on_bound = settings.fix_nc_zero || (u[2] <= 0.0 && grad[2] <= 0.0) ||
-                               (u[2] >= kMaxRho && grad[2] >= 0.0);
+      const bool nc_on_bound =
+          settings.fix_nc_zero || (u[2] <= 0.0 && grad[2] <= 0.0) || (u[2] >= kMaxRho && grad[2] >= 0.0);
       const bool fixed[3] = {false, false, nc_on_bound};
       double m[6], d[3];
       for (int i = 0; i < 6; ++i) m[i] = -hess[i];
       // Converged when the Newton decrement g^T (-H)^-1 g / 2 (the predicted gain) is negligible.
       const double tolerance = settings.relative_tolerance * std::max(1.0, std::fabs(sums[r].value));
-      if (detail::solve_spd3(m, grad, fixed, d) && 0.5 * (grad[0] * d[0] + grad[1] * d[1] + grad[2] * d[2]) < tolerance) {
+      if (detail::solve_spd3(m, grad, fixed, d) &&
+          0.5 * (grad[0] * d[0] + grad[1] * d[1] + grad[2] * d[2]) < tolerance) {
         active[r] = 0;
         out[r].converged = true;
         continue;

@@ -56,19 +56,31 @@ IB_HD void gchi2_cgf(const Gchi2Terms& g, double z, double& k0, double& k1, doub
 IB_HD double gchi2_saddle_z(const Gchi2Terms& g, double y) {
   double lo = -1.0, hi = 1.0, v = 0.0, k0, k1, k2;
   gchi2_cgf(g, exp(lo), k0, k1, k2);
-  while (k1 < y) { lo *= 2.0; gchi2_cgf(g, exp(lo), k0, k1, k2); }
+  while (k1 < y) {
+    lo *= 2.0;
+    gchi2_cgf(g, exp(lo), k0, k1, k2);
+  }
   gchi2_cgf(g, exp(hi), k0, k1, k2);
-  while (k1 > y) { hi *= 2.0; gchi2_cgf(g, exp(hi), k0, k1, k2); }
+  while (k1 > y) {
+    hi *= 2.0;
+    gchi2_cgf(g, exp(hi), k0, k1, k2);
+  }
   v = 0.5 * (lo + hi);
   for (int it = 0; it < 200; ++it) {
     gchi2_cgf(g, exp(v), k0, k1, k2);
     const double f = k1 - y;
-    if (f > 0.0) lo = v; else hi = v;
+    if (f > 0.0)
+      lo = v;
+    else
+      hi = v;
     const double z = exp(v);
     const double dfdv = -k2 * z / (2.0 * g.max_weight);
     double next = v - f / dfdv;
     if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-    if (fabs(next - v) < 1e-15 * (1.0 + fabs(v))) { v = next; break; }
+    if (fabs(next - v) < 1e-15 * (1.0 + fabs(v))) {
+      v = next;
+      break;
+    }
     v = next;
   }
   return exp(v);
@@ -98,12 +110,14 @@ IB_HD void gchi2_saddlepoint(const Gchi2Terms& g, double y, double mean, double 
   if (w < 0.0) {
     log_cdf = log_normal_pdf(w) + log(mills_ratio(w) + 1.0 / w - 1.0 / u);
     log_sf = log1m_exp(log_cdf);
-    const double alt = r_star < 0.0 ? log_normal_pdf(r_star) + log(mills_ratio(r_star)) : log(0.5 * erfc(-r_star * 0.70710678118654752440));
+    const double alt = r_star < 0.0 ? log_normal_pdf(r_star) + log(mills_ratio(r_star))
+                                    : log(0.5 * erfc(-r_star * 0.70710678118654752440));
     error = fabs(log_cdf - alt);
   } else {
     log_sf = log_normal_pdf(w) + log(mills_ratio(-w) - 1.0 / w + 1.0 / u);
     log_cdf = log1m_exp(log_sf);
-    const double alt = r_star > 0.0 ? log_normal_pdf(r_star) + log(mills_ratio(-r_star)) : log(0.5 * erfc(r_star * 0.70710678118654752440));
+    const double alt = r_star > 0.0 ? log_normal_pdf(r_star) + log(mills_ratio(-r_star))
+                                    : log(0.5 * erfc(r_star * 0.70710678118654752440));
     error = fabs(log_sf - alt);
   }
 }
@@ -168,10 +182,22 @@ class Gchi2Line {
       for (int k = 0; k <= kOrder; ++k) {
         const int phase = k & 3;
         const double term = power * coefficient_[k], dterm = power * derivative_[k];
-        if (phase == 0) { re += term; kp_re += dterm; }
-        if (phase == 1) { im += term; kp_im += dterm; }
-        if (phase == 2) { re -= term; kp_re -= dterm; }
-        if (phase == 3) { im -= term; kp_im -= dterm; }
+        if (phase == 0) {
+          re += term;
+          kp_re += dterm;
+        }
+        if (phase == 1) {
+          im += term;
+          kp_im += dterm;
+        }
+        if (phase == 2) {
+          re -= term;
+          kp_re -= dterm;
+        }
+        if (phase == 3) {
+          im -= term;
+          kp_im -= dterm;
+        }
         power *= t;
       }
     }
@@ -216,8 +242,8 @@ class Gchi2Line {
 // The integral of g over the real line (see above) on the line Re s = c (c = (1 - z) / (2 w_max)),
 // g analytic in |Im t| < d, bell width A. Returns false when the rest cannot be made small within
 // the budget. error: the relative error estimate of `sum`.
-inline bool gchi2_line_integral(const Gchi2Terms& g, double y, double z, double A, double d, bool density,
-                                double& sum, double& error) {
+inline bool gchi2_line_integral(const Gchi2Terms& g, double y, double z, double A, double d, bool density, double& sum,
+                                double& error) {
   const Gchi2Line line(g, y, z, 16.0 * A, density);  // the bell ends before 16 widths (e^-128)
   const double strip = fmin(0.5 * d, 2.0 * A);
   double h = 2.0 * 3.141592653589793 * strip / 38.0;  // e^-38 = 3e-17
@@ -287,8 +313,8 @@ inline void gchi2_inversion(const Gchi2Terms& g, double y, double& log_cdf, doub
   const double c = (1.0 - z) / (2.0 * g.max_weight);
   const double log_chernoff = k0 - c * y;
   double sum;
-  const bool ok = gchi2_line_integral(g, y, z, 1.0 / sqrt(k2), fmin(fabs(c), z / (2.0 * g.max_weight)), false, sum,
-                                      error);
+  const bool ok =
+      gchi2_line_integral(g, y, z, 1.0 / sqrt(k2), fmin(fabs(c), z / (2.0 * g.max_weight)), false, sum, error);
   const double signed_sum = lower ? -sum : sum;
   if (!ok || !(signed_sum > 0.0)) {  // no trustworthy value: the caller uses another method
     log_cdf = log_sf = error = NAN;
@@ -465,7 +491,8 @@ class RubenSeries {
       }
       g_k_.push_back(gk);
       double b = 0.0;
-      for (std::int64_t r = 0; r < next; ++r) b += g_k_[next - r] * b_[r] * exp(rescale_log_[next - 1] - rescale_log_[r]);
+      for (std::int64_t r = 0; r < next; ++r)
+        b += g_k_[next - r] * b_[r] * exp(rescale_log_[next - 1] - rescale_log_[r]);
       b /= static_cast<double>(next);
       b_.push_back(b);
       rescale_log_.push_back(rescale_log_[next - 1]);

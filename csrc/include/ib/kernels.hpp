@@ -9,11 +9,19 @@
 
 namespace ib {
 
-enum class Kernel : int { rbf = 0, laplacian = 1, matern32 = 2, matern52 = 3, polynomial = 4, linear = 5, nngp_relu = 6 };
+enum class Kernel : int {
+  rbf = 0,
+  laplacian = 1,
+  matern32 = 2,
+  matern52 = 3,
+  polynomial = 4,
+  linear = 5,
+  nngp_relu = 6
+};
 
 struct KernelParams {
-  double lengthscale = 1.0;  // rbf, laplacian (= matern12), matern32, matern52
-  double variance = 1.0;     // output scale of the stationary kernels
+  double lengthscale = 1.0;                       // rbf, laplacian (= matern12), matern32, matern52
+  double variance = 1.0;                          // output scale of the stationary kernels
   double gamma = 1.0, coef0 = 1.0, degree = 3.0;  // polynomial: (gamma x.y + coef0)^degree; linear: x.y + coef0
   double weight_var = 2.0, bias_var = 0.0;        // nngp_relu: sigma_w^2, sigma_b^2
   int depth = 1;                                  // nngp_relu: hidden layers
@@ -28,7 +36,8 @@ IB_HD double relu_layer(double kxy, double kxx, double kyy, double weight_var, d
   double c = kxy / norm;
   c = c > 1.0 ? 1.0 : (c < -1.0 ? -1.0 : c);
   const double theta = acos(c);
-  return bias_var + weight_var * norm * (sin(theta) + (3.14159265358979323846 - theta) * c) / (2.0 * 3.14159265358979323846);
+  return bias_var +
+         weight_var * norm * (sin(theta) + (3.14159265358979323846 - theta) * c) / (2.0 * 3.14159265358979323846);
 }
 
 IB_HD double kernel_value(Kernel kind, const KernelParams& p, double dot, double norm_x, double norm_y) {
@@ -52,10 +61,14 @@ IB_HD double kernel_value(Kernel kind, const KernelParams& p, double dot, double
       const double squared = norm_x + norm_y - 2.0 * dot;
       const double r = sqrt(squared > 0.0 ? squared : 0.0) / p.lengthscale;
       switch (kind) {
-        case Kernel::rbf: return p.variance * exp(-0.5 * r * r);
-        case Kernel::laplacian: return p.variance * exp(-r);
-        case Kernel::matern32: return p.variance * (1.0 + 1.7320508075688772 * r) * exp(-1.7320508075688772 * r);
-        default: return p.variance * (1.0 + 2.2360679774997896 * r + 5.0 / 3.0 * r * r) * exp(-2.2360679774997896 * r);
+        case Kernel::rbf:
+          return p.variance * exp(-0.5 * r * r);
+        case Kernel::laplacian:
+          return p.variance * exp(-r);
+        case Kernel::matern32:
+          return p.variance * (1.0 + 1.7320508075688772 * r) * exp(-1.7320508075688772 * r);
+        default:
+          return p.variance * (1.0 + 2.2360679774997896 * r + 5.0 / 3.0 * r * r) * exp(-2.2360679774997896 * r);
       }
     }
   }

@@ -20,8 +20,8 @@ IB_HD double squared_residual(T product, double shift) {
 // The predicted class at test point j: argmax over outputs of mean + product, first maximum wins
 // (as numpy.argmax). mean_t: [k, t] (the mean, transposed).
 template <class T>
-IB_HD std::int64_t predicted_class(const T* products, const double* mean_t, std::int64_t k,
-                                   std::int64_t t, std::int64_t j) {
+IB_HD std::int64_t predicted_class(const T* products, const double* mean_t, std::int64_t k, std::int64_t t,
+                                   std::int64_t j) {
   std::int64_t best_class = 0;
   double best = static_cast<double>(products[j]) + mean_t[j];
   for (std::int64_t c = 1; c < k; ++c) {

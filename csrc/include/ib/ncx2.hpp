@@ -72,7 +72,7 @@ IB_HD double ncx2_log_tail_sum(double y, double df, double nc, bool upper) {
   for (int direction = -1; direction <= 1; direction += 2) {
     // Downwards P(s) = P(s+1) + D(s) adds and Q(s) = Q(s+1) - D(s) subtracts; upwards the reverse.
     const bool adds = (direction < 0) != upper;
-    double v = 1.0, v_offset = log_v_mode;           // V = v e^v_offset; D = d e^v_offset
+    double v = 1.0, v_offset = log_v_mode;  // V = v e^v_offset; D = d e^v_offset
     double d = exp(log_d_mode - log_v_mode);
     double w = 1.0, w_offset = log_w_mode;
     double to_sum = exp(w_offset + v_offset - sum_offset);  // term = w v to_sum, in sum's scale
@@ -203,11 +203,11 @@ IB_HD void ncx2_log_cdf_sf(double y, double df, double nc, double& log_cdf, doub
 // Posterior moments over the mixture index j of the density at y: everything the log-likelihood
 // of a scaled ncx2 and its first and second derivatives need.
 struct Ncx2DensityMoments {
-  double log_pdf;                 // log f(y)
-  double mean_j, var_j;           // E[j], Var[j] under p_j proportional to w_j g_j(y)
-  double mean_psi, var_psi;       // E and Var of psi(df/2 + j)
-  double cov_j_psi;               // Cov(j, psi(df/2 + j))
-  double mean_trigamma;           // E[psi'(df/2 + j)]
+  double log_pdf;            // log f(y)
+  double mean_j, var_j;      // E[j], Var[j] under p_j proportional to w_j g_j(y)
+  double mean_psi, var_psi;  // E and Var of psi(df/2 + j)
+  double cov_j_psi;          // Cov(j, psi(df/2 + j))
+  double mean_trigamma;      // E[psi'(df/2 + j)]
 };
 
 // The density f(y) of ncx2(df, nc) with the moments above, y > 0. Terms t_j = w_j g_j(y) are
@@ -230,8 +230,8 @@ IB_HD Ncx2DensityMoments ncx2_density_moments(double y, double df, double nc) {
     return m;
   }
   const double peak = root > 0.0 ? ceil(root) : 0.0;
-  const double log_peak_term = -lambda + peak * log(lambda) - log_gamma(peak + 1.0) +
-                               log_gamma_prefix(a + peak, h) - log(y);
+  const double log_peak_term =
+      -lambda + peak * log(lambda) - log_gamma(peak + 1.0) + log_gamma_prefix(a + peak, h) - log(y);
   const double psi_peak = digamma(a + peak), tri_peak = trigamma(a + peak);
   const double lh = lambda * h;
   constexpr double kCut = 1e-17;
@@ -326,8 +326,8 @@ IB_HD LikelihoodTerms ncx2_likelihood_terms(double x, double df, double nc, doub
     const double r1 = h / a, r2 = r1 * h / (a + 1.0);
     l_n = 0.5 * (r1 - 1.0);
     l_nn = 0.25 * (r2 - r1 * r1);
-    l_nk = 0.25 * (-1.0 / a) * r1;                 // d/dk of (h/a)/2 with a = k/2
-    l_ny = 0.5 * r1 / y;                          // d/dy of (h/a)/2
+    l_nk = 0.25 * (-1.0 / a) * r1;  // d/dk of (h/a)/2 with a = k/2
+    l_ny = 0.5 * r1 / y;            // d/dy of (h/a)/2
   }
   // To u = (log df, log scale, nc): y depends on scale as y = x / scale.
   out.grad[0] = df * l_k;

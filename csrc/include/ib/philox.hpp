@@ -16,8 +16,8 @@ struct Philox4x32 {
   std::uint32_t v[4];
 };
 
-IB_HD void philox_round(std::uint32_t& c0, std::uint32_t& c1, std::uint32_t& c2, std::uint32_t& c3,
-                        std::uint32_t k0, std::uint32_t k1) {
+IB_HD void philox_round(std::uint32_t& c0, std::uint32_t& c1, std::uint32_t& c2, std::uint32_t& c3, std::uint32_t k0,
+                        std::uint32_t k1) {
   const std::uint64_t p0 = static_cast<std::uint64_t>(0xD2511F53u) * c0;
   const std::uint64_t p1 = static_cast<std::uint64_t>(0xCD9E8D57u) * c2;
   const std::uint32_t hi0 = static_cast<std::uint32_t>(p0 >> 32), lo0 = static_cast<std::uint32_t>(p0);
@@ -29,8 +29,8 @@ IB_HD void philox_round(std::uint32_t& c0, std::uint32_t& c1, std::uint32_t& c2,
 }
 
 // The raw bijection: 10 rounds on an explicit counter and key.
-IB_HD Philox4x32 philox4x32_10(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3,
-                               std::uint32_t k0, std::uint32_t k1) {
+IB_HD Philox4x32 philox4x32_10(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3, std::uint32_t k0,
+                               std::uint32_t k1) {
   for (int round = 0; round < 10; ++round) {
     if (round > 0) {
       k0 += 0x9E3779B9u;  // Weyl key schedule

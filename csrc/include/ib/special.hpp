@@ -34,9 +34,7 @@ IB_HD double log_add_exp(double a, double b) {
 }
 
 // log(1 - exp(v)) for v <= 0, accurate at both ends.
-IB_HD double log1m_exp(double v) {
-  return v > -kLn2 ? log(-expm1(v)) : log1p(-exp(v));
-}
+IB_HD double log1m_exp(double v) { return v > -kLn2 ? log(-expm1(v)) : log1p(-exp(v)); }
 
 // log(1 + u) - u for u > -1, with relative accuracy near 0:
 // with s = u / (2 + u), log(1+u) = 2 atanh(s), and log(1+u) - u = 2 s^2 (s p(s^2) - 1 / (1 - s))
@@ -54,8 +52,9 @@ IB_HD double stirling_error(double a) {
   if (a < 10.0) return log_gamma(a) - ((a - 0.5) * log(a) - a + kLogSqrt2Pi);
   const double r = 1.0 / a, r2 = r * r;
   // Bernoulli series B_2k / (2k (2k-1) a^(2k-1)); next term < 3e-17 at a = 10.
-  return r * (1.0 / 12 + r2 * (-1.0 / 360 + r2 * (1.0 / 1260 + r2 * (-1.0 / 1680 + r2 * (1.0 / 1188 +
-             r2 * (-691.0 / 360360 + r2 * (1.0 / 156)))))));
+  return r * (1.0 / 12 +
+              r2 * (-1.0 / 360 + r2 * (1.0 / 1260 + r2 * (-1.0 / 1680 + r2 * (1.0 / 1188 + r2 * (-691.0 / 360360 +
+                                                                                                 r2 * (1.0 / 156)))))));
 }
 
 // log(x^a e^-x / Gamma(a)) for a > 0, x > 0.
@@ -76,8 +75,9 @@ IB_HD double digamma(double x) {  // x > 0
   }
   const double r2 = 1.0 / (x * x);
   return shift + log(x) - 0.5 / x -
-         r2 * (1.0 / 12 - r2 * (1.0 / 120 - r2 * (1.0 / 252 - r2 * (1.0 / 240 - r2 * (1.0 / 132 -
-         r2 * (691.0 / 32760 - r2 * (1.0 / 12)))))));
+         r2 * (1.0 / 12 -
+               r2 * (1.0 / 120 -
+                     r2 * (1.0 / 252 - r2 * (1.0 / 240 - r2 * (1.0 / 132 - r2 * (691.0 / 32760 - r2 * (1.0 / 12)))))));
 }
 
 IB_HD double trigamma(double x) {  // x > 0
@@ -88,8 +88,10 @@ IB_HD double trigamma(double x) {  // x > 0
   }
   const double r = 1.0 / x, r2 = r * r;
   return shift + r + 0.5 * r2 +
-         r * r2 * (1.0 / 6 - r2 * (1.0 / 30 - r2 * (1.0 / 42 - r2 * (1.0 / 30 - r2 * (5.0 / 66 -
-         r2 * (691.0 / 2730 - r2 * (7.0 / 6)))))));
+         r * r2 *
+             (1.0 / 6 -
+              r2 * (1.0 / 30 -
+                    r2 * (1.0 / 42 - r2 * (1.0 / 30 - r2 * (5.0 / 66 - r2 * (691.0 / 2730 - r2 * (7.0 / 6)))))));
 }
 
 // log P(a, x) and log Q(a, x), the regularized lower and upper incomplete gamma functions, a > 0,
