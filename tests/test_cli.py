@@ -96,3 +96,31 @@ def test_cuda_request_without_device_is_one_line(small_npz):
         pytest.skip("a CUDA device is present")
     result = run("report", "--data", str(small_npz), "--device", "cuda", "--quiet")
     assert result.returncode == 2 and "Traceback" not in result.stderr and "needs a CUDA device" in result.stderr
+
+
+def test_options_work_before_report_and_are_refused_before_other_commands(small_npz, capsys):
+    before = ["--data", str(small_npz), "--space", "rbf", "--n-hypotheses", "50", "--n-boot", "0", "--quiet"]
+    assert cli.main(before + ["report"]) == 0
+    assert "small.npz" in capsys.readouterr().out  # the user's data, not the built-in digits
+    assert cli.main(["--data", str(small_npz), "difficulty", "--error", "0.01"]) == 2
+    assert "--data: options before 'difficulty' would be ignored" in capsys.readouterr().err
+
+
+def test_outputs_are_checked_before_the_work(small_npz, tmp_path, capsys):
+    missing = tmp_path / "nowhere" / "report.json"
+    assert cli.main(["report", "--data", str(small_npz), "--json", str(missing)]) == 2
+    assert "--json: the folder" in capsys.readouterr().err
+    assert cli.main(["report", "--space", "nngp-x"]) == 2
+    assert "--space: unknown space 'nngp-x'" in capsys.readouterr().err
+
+
+def test_difficulty_writes_json_and_documents_its_flags(tmp_path, capsys):
+    out = tmp_path / "bound.json"
+    assert cli.main(["difficulty", "--n", "60000", "--m", "14", "--R", "17.18", "--delta", "2.40", "--classes", "10",
+                     "--error", "0.001", "--json", str(out)]) == 0
+    saved = json.loads(out.read_text())
+    assert saved["inputs"]["classes"] == 10 and saved["bits"] > 0 and not saved["vacuous"]
+    with pytest.raises(SystemExit):
+        cli.main(["difficulty", "--help"])
+    text = capsys.readouterr().out
+    assert "intrinsic dimension" in text and "class separation" in text and "radius" in text
