@@ -57,3 +57,26 @@ def test_results_come_back_in_the_callers_type(data, convert, kind):
     exact = ib.inductive_bias(kernel, Xf[:30], yf[:30], Xf[30:], yf[30:], [0.3, 0.2])
     np.testing.assert_allclose(exact.value, ib.inductive_bias(kernel, X[:30], y[:30], X[30:], y[30:],
                                                               [0.3, 0.2]).value, rtol=1e-12)
+
+
+@pytest.mark.gpu
+def test_cuda_arrays_come_back_on_their_device(data):
+    import cupy
+
+    X, y = data
+    kernel = ib.KernelSpace("rbf", lengthscale=1.5)
+    Xg = cupy.asarray(X)
+    losses = ib.sample_losses(kernel, Xg[:30], y[:30], Xg[30:], y[30:], 8, seed=2)
+    assert isinstance(losses, cupy.ndarray)
+    np.testing.assert_allclose(cupy.asnumpy(losses), ib.sample_losses(kernel, X[:30], y[:30], X[30:], y[30:], 8,
+                                                                       seed=2), rtol=1e-10)
+    assert isinstance(ib.GeneralizedChi2([1.0, 2.0]).logcdf(cupy.asarray([1.0, 2.0])), cupy.ndarray)
+    try:
+        import torch
+    except ImportError:
+        return
+    if torch.cuda.is_available():
+        Xt = torch.from_numpy(X).cuda()
+        got = ib.kernel_matrix(kernel, Xt, Xt)
+        assert isinstance(got, torch.Tensor) and got.is_cuda
+        np.testing.assert_allclose(got.cpu().numpy(), ib.kernel_matrix(kernel, X, X), rtol=1e-12)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -54,21 +55,21 @@ class BiasEstimate:
         Coverage of ``interval``.
     """
 
-    value: float | np.ndarray
-    interval: tuple[float, float] | np.ndarray | None
+    value: Any  # float, or ndarray of the errors' shape
+    interval: Any
     unit: str
-    error: float | np.ndarray
+    error: Any
     method: str
     distribution: ScaledNCX2
-    empirical_fraction: float | np.ndarray
-    empirical_value: float | np.ndarray
-    extrapolated: bool | np.ndarray
+    empirical_fraction: Any
+    empirical_value: Any
+    extrapolated: Any
     n_samples: int
     fit: Ncx2Fit = field(repr=False)
     confidence: float = 0.95
 
     @property
-    def bits(self) -> float | np.ndarray:
+    def bits(self) -> Any:
         """``value`` in bits."""
         return self.value * _validation.UNITS[self.unit] / _validation.UNITS["bits"]
 

@@ -165,7 +165,7 @@ def compute_report(task, spaces=DEFAULT_SPACES, errors=None, n_hypotheses: int =
     rows, samples, exact = [], {}, {}
     for name, result in results.items():
         read = result.at(np.asarray(errors, dtype=float))
-        sampled = read.sampled if read.method == "exact" else read
+        sampled = read.sampled if read.sampled is not None else read
         samples[name] = to_host(sampled.losses)
         if read.method == "exact":
             exact[name] = read.distribution

@@ -166,8 +166,9 @@ class GeneralizedChi2:
 
         Parameters
         ----------
-        x : float or array_like of float
-            Points, any shape. Points at or below ``offset`` give ``log_cdf = -inf``.
+        x : float or array
+            Points, any shape. Points at or below ``offset`` give ``log_cdf = -inf``. GPU arrays
+            (CuPy, PyTorch, JAX) are copied to the host, where the work runs.
         method : {"auto", "ruben", "saddlepoint", "inversion"}
             ``"auto"``: Ruben's series where it converges within ``min(max_terms, 512)`` terms
             (with the upper tail from the inversion where it is below 1e-3), else the inversion of
@@ -183,6 +184,8 @@ class GeneralizedChi2:
 
         Raises
         ------
+        TypeError
+            If ``x`` is not a number or an array (or an array on an unsupported device).
         ValueError
             If ``method`` is not one of the names above, ``x`` contains NaN, or a forced method
             cannot answer at some ``x`` (``"ruben"`` not converging within ``max_terms`` terms,
@@ -233,19 +236,22 @@ class GeneralizedChi2:
 
         Parameters
         ----------
-        x : float or array_like of float
-            Points, any shape.
+        x : float or array
+            Points, any shape: NumPy arrays, lists, or GPU arrays (CuPy, PyTorch, JAX), which are
+            copied to the host, where the work runs.
         method : {"auto", "ruben", "saddlepoint", "inversion"}
             As in :meth:`evaluate`.
 
         Returns
         -------
-        float or numpy.ndarray
-            A float for a scalar ``x``, else an array of the shape of ``x``; ``-inf`` at and below
-            ``offset``.
+        float or array
+            A float for a scalar ``x``, else an array of the shape of ``x``, of its array type and
+            device (NumPy for a list); ``-inf`` at and below ``offset``.
 
         Raises
         ------
+        TypeError
+            If ``x`` is not a number or an array.
         ValueError
             As :meth:`evaluate`: an unknown ``method``, NaN in ``x``, or a forced method that
             cannot answer.
@@ -266,19 +272,22 @@ class GeneralizedChi2:
 
         Parameters
         ----------
-        x : float or array_like of float
-            Points, any shape.
+        x : float or array
+            Points, any shape: NumPy arrays, lists, or GPU arrays (CuPy, PyTorch, JAX), which are
+            copied to the host, where the work runs.
         method : {"auto", "ruben", "saddlepoint", "inversion"}
             As in :meth:`evaluate`.
 
         Returns
         -------
-        float or numpy.ndarray
-            A float for a scalar ``x``, else an array of the shape of ``x``; 0 at and below
-            ``offset``.
+        float or array
+            A float for a scalar ``x``, else an array of the shape of ``x``, of its array type and
+            device (NumPy for a list); 0 at and below ``offset``.
 
         Raises
         ------
+        TypeError
+            If ``x`` is not a number or an array.
         ValueError
             As :meth:`evaluate`: an unknown ``method``, NaN in ``x``, or a forced method that
             cannot answer.
@@ -296,18 +305,22 @@ class GeneralizedChi2:
 
         Parameters
         ----------
-        x : float or array_like of float
-            Points, any shape.
+        x : float or array
+            Points, any shape: NumPy arrays, lists, or GPU arrays (CuPy, PyTorch, JAX), which are
+            copied to the host, where the work runs.
         method : {"auto", "ruben", "saddlepoint", "inversion"}
             As in :meth:`evaluate`.
 
         Returns
         -------
-        float or numpy.ndarray
-            A float for a scalar ``x``, else an array of the shape of ``x``.
+        float or array
+            A float for a scalar ``x``, else an array of the shape of ``x``, of its array type and
+            device (NumPy for a list).
 
         Raises
         ------
+        TypeError
+            If ``x`` is not a number or an array.
         ValueError
             As :meth:`evaluate`: an unknown ``method``, NaN in ``x``, or a forced method that
             cannot answer.
@@ -326,18 +339,22 @@ class GeneralizedChi2:
 
         Parameters
         ----------
-        x : float or array_like of float
-            Points, any shape.
+        x : float or array
+            Points, any shape: NumPy arrays, lists, or GPU arrays (CuPy, PyTorch, JAX), which are
+            copied to the host, where the work runs.
         method : {"auto", "ruben", "saddlepoint", "inversion"}
             As in :meth:`evaluate`.
 
         Returns
         -------
-        float or numpy.ndarray
-            A float for a scalar ``x``, else an array of the shape of ``x``.
+        float or array
+            A float for a scalar ``x``, else an array of the shape of ``x``, of its array type and
+            device (NumPy for a list).
 
         Raises
         ------
+        TypeError
+            If ``x`` is not a number or an array.
         ValueError
             As :meth:`evaluate`: an unknown ``method``, NaN in ``x``, or a forced method that
             cannot answer.
@@ -360,16 +377,20 @@ class GeneralizedChi2:
 
         Parameters
         ----------
-        x : float or array_like of float
-            Points, any shape.
+        x : float or array
+            Points, any shape: NumPy arrays, lists, or GPU arrays (CuPy, PyTorch, JAX), which are
+            copied to the host, where the work runs.
 
         Returns
         -------
-        float or numpy.ndarray
-            A float for a scalar ``x``, else an array of the shape of ``x``.
+        float or array
+            A float for a scalar ``x``, else an array of the shape of ``x``, of its array type and
+            device (NumPy for a list).
 
         Raises
         ------
+        TypeError
+            If ``x`` is not a number or an array.
         ValueError
             If ``x`` contains NaN, the distribution has no terms (the constant ``offset`` has no
             density), or the inversion cannot reach 1e-6 within its budget at some ``x``.
@@ -397,16 +418,20 @@ class GeneralizedChi2:
 
         Parameters
         ----------
-        x : float or array_like of float
-            Points, any shape.
+        x : float or array
+            Points, any shape: NumPy arrays, lists, or GPU arrays (CuPy, PyTorch, JAX), which are
+            copied to the host, where the work runs.
 
         Returns
         -------
-        float or numpy.ndarray
-            A float for a scalar ``x``, else an array of the shape of ``x``.
+        float or array
+            A float for a scalar ``x``, else an array of the shape of ``x``, of its array type and
+            device (NumPy for a list).
 
         Raises
         ------
+        TypeError
+            If ``x`` is not a number or an array.
         ValueError
             As :meth:`logpdf`: NaN in ``x``, a distribution with no terms, or an inversion that
             cannot reach its tolerance.
@@ -490,8 +515,8 @@ class GeneralizedChi2:
         --------
         >>> import inductive_bias as ib
         >>> g = ib.GeneralizedChi2([1.0], dofs=2)  # P(Q > x) = exp(-x / 2)
-        >>> round(g.isf(log_q=-5.0), 6)
-        10.0
+        >>> round(g.isf(log_q=-3.0), 6)
+        6.0
         """
         return self._quantile(q, log_q, upper=True)
 

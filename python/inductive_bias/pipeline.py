@@ -81,18 +81,18 @@ class InductiveBias:
         Seconds per stage.
     """
 
-    value: float | np.ndarray | None
+    value: Any  # float, ndarray of the errors' shape, or None (error=None)
     unit: str
-    error: float | np.ndarray | None
+    error: Any
     method: str
-    interval: tuple[float, float] | np.ndarray | None
+    interval: Any
     distribution: Any
     jitter: float = 0.0
     reason: str = ""
-    evaluation: str | np.ndarray = ""
-    evaluation_error: float | np.ndarray = 0.0
-    extrapolated: bool | np.ndarray = False
-    empirical_fraction: float | np.ndarray | None = None
+    evaluation: Any = ""
+    evaluation_error: Any = 0.0
+    extrapolated: Any = False
+    empirical_fraction: Any = None
     confidence: float = 0.95
     sampled: InductiveBias | None = field(default=None, repr=False)
     losses: Array | None = field(default=None, repr=False)
@@ -101,7 +101,7 @@ class InductiveBias:
     fit: Any = field(default=None, repr=False)
 
     @property
-    def bits(self) -> float | np.ndarray | None:
+    def bits(self) -> Any:
         """``value`` in bits."""
         if self.value is None:
             return None
@@ -251,7 +251,7 @@ def _shaped(values, like: np.ndarray):
     return values.item() if like.ndim == 0 else values
 
 
-def _sampled(losses, errors: np.ndarray, unit: str, n_boot: int, seed: int, confidence: float,
+def _sampled(losses, errors: np.ndarray | None, unit: str, n_boot: int, seed: int, confidence: float,
              timings: dict) -> InductiveBias:
     begin = time.perf_counter()
     if errors is None:
