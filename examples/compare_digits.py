@@ -10,7 +10,6 @@ intervals), on scikit-learn's digits (pixels / 16; 1000 train, 797 test; test MS
 import argparse
 import time
 
-
 import inductive_bias as ib
 from inductive_bias.datasets import load_task
 
@@ -29,8 +28,17 @@ def main():
         "ReLU random features 8000": ib.RandomFeatureSpace(8000, depth=1),
     }
     begin = time.perf_counter()
-    table = ib.compare(spaces, task.X_train, task.y_train, task.X_test, task.y_test, errors=[0.016, 0.014, 0.012, 0.0085],
-                       n_hypotheses=args.n_hypotheses, n_boot=100, seed=0)
+    table = ib.compare(
+        spaces,
+        task.X_train,
+        task.y_train,
+        task.X_test,
+        task.y_test,
+        errors=[0.016, 0.014, 0.012, 0.0085],
+        n_hypotheses=args.n_hypotheses,
+        n_boot=100,
+        seed=0,
+    )
     print(table)
     print(f"total {time.perf_counter() - begin:.1f} s")
     if args.plot:

@@ -6,8 +6,14 @@ from hypothesis import HealthCheck, settings
 import inductive_bias as ib
 
 # Deterministic and fast in CI; wider exploration on request (HYPOTHESIS_PROFILE=dev).
-settings.register_profile("ci", max_examples=25, derandomize=True, deadline=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.register_profile("dev", max_examples=200, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

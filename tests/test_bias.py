@@ -50,12 +50,18 @@ def test_sankaran_approximation_is_close_but_not_exact():
         assert 0.8 < approx / exact < 1.0
 
 
-@pytest.mark.parametrize(("kwargs", "error", "match"), [
-    ({"error": 0.0}, ValueError, "error"), ({"error": -1.0}, ValueError, "error"),
-    ({"error": math.nan}, ValueError, "error"), ({"error": "x"}, TypeError, "error"),
-    ({"error": 0.1, "distribution": "gamma"}, ValueError, "distribution"),
-    ({"error": 0.1, "unit": "dits"}, ValueError, "unit"), ({"error": 0.1, "confidence": 1.5}, ValueError, "confidence"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"error": 0.0}, ValueError, "error"),
+        ({"error": -1.0}, ValueError, "error"),
+        ({"error": math.nan}, ValueError, "error"),
+        ({"error": "x"}, TypeError, "error"),
+        ({"error": 0.1, "distribution": "gamma"}, ValueError, "distribution"),
+        ({"error": 0.1, "unit": "dits"}, ValueError, "unit"),
+        ({"error": 0.1, "confidence": 1.5}, ValueError, "confidence"),
+    ],
+)
 def test_bad_arguments(losses, kwargs, error, match):
     with pytest.raises(error, match=match):
         ib.bias_from_losses(losses, **kwargs)

@@ -12,8 +12,9 @@ pytest.importorskip("sklearn")
 
 
 def run(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "inductive_bias.cli", *args], capture_output=True, text=True,
-                          timeout=600, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "inductive_bias.cli", *args], capture_output=True, text=True, timeout=600, **kwargs
+    )
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +29,22 @@ def small_npz(tmp_path_factory):
 
 def test_report_end_to_end_with_json_and_plot(small_npz, tmp_path, capsys):
     out_json, out_png = tmp_path / "report.json", tmp_path / "report.png"
-    args = ["report", "--data", str(small_npz), "--space", "rbf", "--space", "nngp", "--n-hypotheses", "400",
-            "--n-boot", "20", "--quiet", "--json", str(out_json)]
+    args = [
+        "report",
+        "--data",
+        str(small_npz),
+        "--space",
+        "rbf",
+        "--space",
+        "nngp",
+        "--n-hypotheses",
+        "400",
+        "--n-boot",
+        "20",
+        "--quiet",
+        "--json",
+        str(out_json),
+    ]
     if __import__("importlib").util.find_spec("matplotlib"):
         args += ["--plot", str(out_png)]
     assert cli.main(args) == 0
@@ -50,8 +65,25 @@ def test_report_end_to_end_with_json_and_plot(small_npz, tmp_path, capsys):
 def test_report_on_random_features_needs_errors(small_npz, capsys):
     assert cli.main(["report", "--data", str(small_npz), "--space", "rf-200", "--n-hypotheses", "20", "--quiet"]) == 2
     assert "--error" in capsys.readouterr().err
-    assert cli.main(["report", "--data", str(small_npz), "--space", "rf-200", "--error", "0.05", "--n-hypotheses",
-                     "30", "--n-boot", "0", "--quiet"]) == 0
+    assert (
+        cli.main(
+            [
+                "report",
+                "--data",
+                str(small_npz),
+                "--space",
+                "rf-200",
+                "--error",
+                "0.05",
+                "--n-hypotheses",
+                "30",
+                "--n-boot",
+                "0",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
 
 
 def test_csv_and_npy_inputs(tmp_path, capsys):
@@ -66,19 +98,40 @@ def test_csv_and_npy_inputs(tmp_path, capsys):
 
 
 def test_difficulty_from_parameters(capsys):
-    assert cli.main(["difficulty", "--n", "60000", "--m", "14", "--R", "17.179045827183984", "--delta",
-                     "2.3987084824335305", "--classes", "10", "--error", "0.001"]) == 0
+    assert (
+        cli.main(
+            [
+                "difficulty",
+                "--n",
+                "60000",
+                "--m",
+                "14",
+                "--R",
+                "17.179045827183984",
+                "--delta",
+                "2.3987084824335305",
+                "--classes",
+                "10",
+                "--error",
+                "0.001",
+            ]
+        )
+        == 0
+    )
     assert "1.485e+16 bits" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["report", "--data", "missing.npz"], "no such file"),
-    (["report", "--data", "{wrong_keys}"], "expected X_train"),
-    (["report", "--data", "{npy}"], "--labels"),
-    (["report", "--space", "transformer"], "unknown space"),
-    (["difficulty", "--n", "10"], "--m"),
-    (["report", "--n-hypotheses", "x"], "expected an integer"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "--data", "missing.npz"], "no such file"),
+        (["report", "--data", "{wrong_keys}"], "expected X_train"),
+        (["report", "--data", "{npy}"], "--labels"),
+        (["report", "--space", "transformer"], "unknown space"),
+        (["difficulty", "--n", "10"], "--m"),
+        (["report", "--n-hypotheses", "x"], "expected an integer"),
+    ],
+)
 def test_user_errors_end_with_one_line(tmp_path, args, message):
     np.savez(tmp_path / "wrong.npz", features=np.zeros((3, 2)))
     np.save(tmp_path / "X.npy", np.zeros((3, 2)))
@@ -116,8 +169,28 @@ def test_outputs_are_checked_before_the_work(small_npz, tmp_path, capsys):
 
 def test_difficulty_writes_json_and_documents_its_flags(tmp_path, capsys):
     out = tmp_path / "bound.json"
-    assert cli.main(["difficulty", "--n", "60000", "--m", "14", "--R", "17.18", "--delta", "2.40", "--classes", "10",
-                     "--error", "0.001", "--json", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "difficulty",
+                "--n",
+                "60000",
+                "--m",
+                "14",
+                "--R",
+                "17.18",
+                "--delta",
+                "2.40",
+                "--classes",
+                "10",
+                "--error",
+                "0.001",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     saved = json.loads(out.read_text())
     assert saved["inputs"]["classes"] == 10 and saved["bits"] > 0 and not saved["vacuous"]
     with pytest.raises(SystemExit):

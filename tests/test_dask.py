@@ -23,8 +23,12 @@ def data():
 @pytest.fixture(scope="module")
 def cluster():
     # Process workers on loopback, as a real cluster; Dask runs each worker's BLAS single-threaded.
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  host="127.0.0.1") as local, distributed.Client(local) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+        ) as local,
+        distributed.Client(local) as client,
+    ):
         yield client
 
 
@@ -53,8 +57,10 @@ def test_random_features_bitwise_identical(cluster, data, task_size):
 
 def test_one_worker_and_an_offset_range(data):
     space = ib.KernelSpace("matern52", lengthscale="median")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as local, \
-            distributed.Client(local) as client:
+    with (
+        distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as local,
+        distributed.Client(local) as client,
+    ):
         got = ib.sample_losses(space, *data, 300, seed=9, start=1000, progress=False, client=client, task_size=64)
     np.testing.assert_array_equal(got, ib.sample_losses(space, *data, 1300, seed=9, progress=False)[1000:])
 
@@ -71,8 +77,11 @@ def test_a_killed_worker_changes_nothing(cluster, data):
     want = single_process(space, *data, 40, seed=3)
     pids = cluster.run(os.getpid)  # worker address -> process id
     result = {}
-    runner = threading.Thread(target=lambda: result.update(losses=ib.sample_losses(
-        space, *data, 40, seed=3, progress=False, client=cluster, task_size=1)))
+    runner = threading.Thread(
+        target=lambda: result.update(
+            losses=ib.sample_losses(space, *data, 40, seed=3, progress=False, client=cluster, task_size=1)
+        )
+    )
     runner.start()
     deadline = time.time() + 60
     while not any(cluster.processing().values()) and time.time() < deadline:

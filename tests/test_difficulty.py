@@ -48,8 +48,11 @@ def test_intermediates_match_the_formula():
     M = 2 * math.pi * 17.18 / 2.4
     K = (math.sqrt(13**2 + 4 * M * M) - 13) / 2
     assert r.K == pytest.approx(K, rel=1e-12)
-    E = math.comb(0, 0) * 0 + math.exp(math.lgamma(14 + K + 1) - math.lgamma(15) - math.lgamma(K + 1)) + \
-        math.exp(math.lgamma(14 + K) - math.lgamma(15) - math.lgamma(K))
+    E = (
+        math.comb(0, 0) * 0
+        + math.exp(math.lgamma(14 + K + 1) - math.lgamma(15) - math.lgamma(K + 1))
+        + math.exp(math.lgamma(14 + K) - math.lgamma(15) - math.lgamma(K))
+    )
     assert r.E == pytest.approx(E, rel=1e-12)
     assert r.dim_theta_q == pytest.approx(2 * 9 * 10 * E - 60000 * 9, rel=1e-12)
     assert r.L_f == pytest.approx(K * 3 / 17.18, rel=1e-12)
@@ -63,25 +66,44 @@ def test_vacuous_bracket_and_infinite_separation():
 
 
 def test_few_shot_and_union_follow_the_published_forms():
-    r = difficulty.few_shot(error=0.01, n=1e30, m_within=22, m_across=29, R=49.4064773081425,
-                            delta=5.477225575051661, ways=20)
+    r = difficulty.few_shot(
+        error=0.01, n=1e30, m_within=22, m_across=29, R=49.4064773081425, delta=5.477225575051661, ways=20
+    )
     _, log_e = difficulty.eigenvalue_count(22, 49.4064773081425, 5.477225575051661)
-    direct = difficulty.bound(0.01, 1e30, 29 + 19 * 22, 49.4064773081425 * math.sqrt(20), 5.477225575051661,
-                              P=1, D=2 * 20 * 19 * math.exp(log_e), B=math.sqrt(20 * 19))
+    direct = difficulty.bound(
+        0.01,
+        1e30,
+        29 + 19 * 22,
+        49.4064773081425 * math.sqrt(20),
+        5.477225575051661,
+        P=1,
+        D=2 * 20 * 19 * math.exp(log_e),
+        B=math.sqrt(20 * 19),
+    )
     assert r.log10_bits == pytest.approx(direct.log10_bits, rel=1e-14)
     mnist = difficulty.classification(**PUBLISHED[0][1])
     imagenet = difficulty.classification(**PUBLISHED[2][1])
     both = difficulty.union(mnist, imagenet)
     assert both.parameters["n"] == 60000 * 1280901 and both.parameters["m"] == 14 + 48
-    assert both.parameters["P"] == 10 * 1000 and both.parameters["R"] == pytest.approx(math.hypot(17.179045827183984, 943.5923))
+    assert both.parameters["P"] == 10 * 1000 and both.parameters["R"] == pytest.approx(
+        math.hypot(17.179045827183984, 943.5923)
+    )
     assert both.log10_bits > imagenet.log10_bits
 
 
-@pytest.mark.parametrize(("kwargs", "error", "match"), [
-    (dict(error=0.0), ValueError, "error"), (dict(error=1.5), ValueError, "error"), (dict(n=-1), ValueError, "n"),
-    (dict(m=0), ValueError, "m"), (dict(R=math.nan), ValueError, "R"), (dict(delta=-1.0), ValueError, "delta"),
-    (dict(classes=1), ValueError, "classes"), (dict(error="x"), TypeError, "error"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (dict(error=0.0), ValueError, "error"),
+        (dict(error=1.5), ValueError, "error"),
+        (dict(n=-1), ValueError, "n"),
+        (dict(m=0), ValueError, "m"),
+        (dict(R=math.nan), ValueError, "R"),
+        (dict(delta=-1.0), ValueError, "delta"),
+        (dict(classes=1), ValueError, "classes"),
+        (dict(error="x"), TypeError, "error"),
+    ],
+)
 def test_bad_arguments(kwargs, error, match):
     args = dict(n=100, m=3, R=1.0, delta=0.1, classes=2, error=0.1) | kwargs
     with pytest.raises(error, match=match):
@@ -96,26 +118,48 @@ def _mpmath_log10_bits(n, m, R, delta, P, D, error, B=1):
         n, m, R, delta, P, D, error, B = (mp.mpf(v) for v in (n, m, R, delta, P, D, error, B))
         M = 2 * mp.pi * R / delta
         K = (mp.sqrt((m - 1) ** 2 + 4 * M**2) - (m - 1)) / 2
-        E = mp.gamma(m + K + 1) / (mp.gamma(m + 1) * mp.gamma(K + 1)) + \
-            mp.gamma(m + K) / (mp.gamma(m + 1) * mp.gamma(K))
-        log_W = mp.log(m / 6) / 2 + (mp.log(2) + (m + 1) / 2 * mp.log(mp.pi) + mp.log(P) - mp.loggamma((m + 1) / 2)) / m \
-            + mp.log(R) - mp.log(n) / m
-        bracket = mp.log(B, 2) + mp.log(D, 2) / 2 + mp.log(P, 2) / 2 - mp.log(error, 2) + mp.log(K * mp.sqrt(D) / R, 2) \
+        E = mp.gamma(m + K + 1) / (mp.gamma(m + 1) * mp.gamma(K + 1)) + mp.gamma(m + K) / (
+            mp.gamma(m + 1) * mp.gamma(K)
+        )
+        log_W = (
+            mp.log(m / 6) / 2
+            + (mp.log(2) + (m + 1) / 2 * mp.log(mp.pi) + mp.log(P) - mp.loggamma((m + 1) / 2)) / m
+            + mp.log(R)
+            - mp.log(n) / m
+        )
+        bracket = (
+            mp.log(B, 2)
+            + mp.log(D, 2) / 2
+            + mp.log(P, 2) / 2
+            - mp.log(error, 2)
+            + mp.log(K * mp.sqrt(D) / R, 2)
             + log_W / mp.log(2)
+        )
         return float(mp.log10((2 * D * P * E - n * D) * bracket))
 
 
-@pytest.mark.parametrize("params", [
-    *(p for _, p, _ in PUBLISHED),
-    dict(n=1280901, m=10000, R=943.5923, delta=65, classes=1000, error=0.1),    # K < 1: both binomials count
-    dict(n=60000, m=14, R=17.179045827183984, delta=1e-6, classes=10, error=1e-3),  # tiny delta: K ~ 1e8
-    dict(n=1e5, m=250, R=30.0, delta=0.01, classes=100, error=1e-4),
-    dict(n=50, m=3, R=2.0, delta=0.9, classes=2, error=0.05),
-], ids=["MNIST", "CIFAR-10", "ImageNet", "K<1", "tiny-delta", "m=250", "small"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        *(p for _, p, _ in PUBLISHED),
+        dict(n=1280901, m=10000, R=943.5923, delta=65, classes=1000, error=0.1),  # K < 1: both binomials count
+        dict(n=60000, m=14, R=17.179045827183984, delta=1e-6, classes=10, error=1e-3),  # tiny delta: K ~ 1e8
+        dict(n=1e5, m=250, R=30.0, delta=0.01, classes=100, error=1e-4),
+        dict(n=50, m=3, R=2.0, delta=0.9, classes=2, error=0.05),
+    ],
+    ids=["MNIST", "CIFAR-10", "ImageNet", "K<1", "tiny-delta", "m=250", "small"],
+)
 def test_bound_matches_60_digit_mpmath(params):
     result = difficulty.classification(**params)
-    want = _mpmath_log10_bits(params["n"], params["m"], params["R"], params["delta"], params["classes"],
-                              params["classes"] - 1, params["error"])
+    want = _mpmath_log10_bits(
+        params["n"],
+        params["m"],
+        params["R"],
+        params["delta"],
+        params["classes"],
+        params["classes"] - 1,
+        params["error"],
+    )
     assert not result.vacuous
     assert result.log10_bits == pytest.approx(want, rel=1e-13)
 
@@ -125,3 +169,10 @@ def test_k_below_one_keeps_the_second_binomial():
     result = difficulty.classification(n=1280901, m=10000, R=943.5923, delta=65, classes=1000, error=0.1)
     assert result.K < 1
     assert float(f"{result.bits:.5g}") == 6.0814e10
+
+
+def test_huge_and_infinite_counts_read_as_inf_not_overflow():
+    huge = difficulty.bound(error=0.01, n=1e6, m=1000, R=5000, delta=0.5, P=10, D=9)
+    assert huge.log_E > 710 and huge.E == math.inf and huge.dim_theta_q == math.inf
+    touching = difficulty.bound(error=0.01, n=100, m=2, R=1.0, delta=0.0, P=2, D=1)
+    assert touching.E == math.inf and touching.dim_theta_q == math.inf

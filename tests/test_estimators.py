@@ -66,16 +66,19 @@ def test_radius_and_task_report():
     assert report.bits == bound.bits and set(report.timings) == {"radius_s", "intrinsic_dimension_s", "separation_s"}
 
 
-@pytest.mark.parametrize(("call", "error", "match"), [
-    (lambda X, y: ib.intrinsic_dimension(X[:3], k=5), ValueError, "at least k \\+ 1"),
-    (lambda X, y: ib.intrinsic_dimension(X, method="pca"), ValueError, "method"),
-    (lambda X, y: ib.class_separation(X, np.zeros(len(X), int)), ValueError, "two classes"),
-    (lambda X, y: ib.class_separation(X, y[:-1]), ValueError, "y: expected"),
-    (lambda X, y: ib.class_separation(X, y, method="knn"), ValueError, "method"),
-    (lambda X, y: ib.task_difficulty(X, y, error=0.0), ValueError, "error"),
-    (lambda X, y: ib.task_difficulty(X, y, error=2.0), ValueError, "error"),
-    (lambda X, y: ib.task_difficulty(np.where(X > 0, np.nan, X), y, error=0.1), ValueError, "X: contains NaN"),
-])
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda X, y: ib.intrinsic_dimension(X[:3], k=5), ValueError, "at least k \\+ 1"),
+        (lambda X, y: ib.intrinsic_dimension(X, method="pca"), ValueError, "method"),
+        (lambda X, y: ib.class_separation(X, np.zeros(len(X), int)), ValueError, "two classes"),
+        (lambda X, y: ib.class_separation(X, y[:-1]), ValueError, "y: expected"),
+        (lambda X, y: ib.class_separation(X, y, method="knn"), ValueError, "method"),
+        (lambda X, y: ib.task_difficulty(X, y, error=0.0), ValueError, "error"),
+        (lambda X, y: ib.task_difficulty(X, y, error=2.0), ValueError, "error"),
+        (lambda X, y: ib.task_difficulty(np.where(X > 0, np.nan, X), y, error=0.1), ValueError, "X: contains NaN"),
+    ],
+)
 def test_bad_input(call, error, match):
     rng = np.random.default_rng(8)
     with pytest.raises(error, match=match):

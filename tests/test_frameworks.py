@@ -38,25 +38,33 @@ def test_results_come_back_in_the_callers_type(data, convert, kind):
     Xf, yf = convert(X), convert(y)
     kernel = ib.KernelSpace("rbf", lengthscale=1.5)
     cases = {
-        "sample_losses (kernel)": (ib.sample_losses(kernel, Xf[:30], yf[:30], Xf[30:], yf[30:], 8, seed=2),
-                                   ib.sample_losses(kernel, X[:30], y[:30], X[30:], y[30:], 8, seed=2)),
+        "sample_losses (kernel)": (
+            ib.sample_losses(kernel, Xf[:30], yf[:30], Xf[30:], yf[30:], 8, seed=2),
+            ib.sample_losses(kernel, X[:30], y[:30], X[30:], y[30:], 8, seed=2),
+        ),
         "sample_losses (features)": (
             ib.sample_losses(ib.RandomFeatureSpace(32), Xf[:30], yf[:30], Xf[30:], yf[30:], 4, seed=2),
-            ib.sample_losses(ib.RandomFeatureSpace(32), X[:30], y[:30], X[30:], y[30:], 4, seed=2)),
+            ib.sample_losses(ib.RandomFeatureSpace(32), X[:30], y[:30], X[30:], y[30:], 4, seed=2),
+        ),
         "kernel_matrix": (ib.kernel_matrix(kernel, Xf, Xf), ib.kernel_matrix(kernel, X, X)),
         "nearest_neighbors distances": (ib.nearest_neighbors(Xf, 3)[0], ib.nearest_neighbors(X, 3)[0]),
         "nearest_neighbors indices": (ib.nearest_neighbors(Xf, 3)[1], ib.nearest_neighbors(X, 3)[1]),
-        "GeneralizedChi2.logcdf": (ib.GeneralizedChi2([1.0, 2.0]).logcdf(convert(np.array([1.0, 2.0]))),
-                                   ib.GeneralizedChi2([1.0, 2.0]).logcdf(np.array([1.0, 2.0]))),
-        "ScaledNCX2.logcdf": (ib.ScaledNCX2(3, 1, 1).logcdf(convert(np.array([1.0, 2.0]))),
-                              ib.ScaledNCX2(3, 1, 1).logcdf(np.array([1.0, 2.0]))),
+        "GeneralizedChi2.logcdf": (
+            ib.GeneralizedChi2([1.0, 2.0]).logcdf(convert(np.array([1.0, 2.0]))),
+            ib.GeneralizedChi2([1.0, 2.0]).logcdf(np.array([1.0, 2.0])),
+        ),
+        "ScaledNCX2.logcdf": (
+            ib.ScaledNCX2(3, 1, 1).logcdf(convert(np.array([1.0, 2.0]))),
+            ib.ScaledNCX2(3, 1, 1).logcdf(np.array([1.0, 2.0])),
+        ),
     }
     for name, (got, expected) in cases.items():
         assert isinstance(got, kind), name
         np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-12, err_msg=name)
     exact = ib.inductive_bias(kernel, Xf[:30], yf[:30], Xf[30:], yf[30:], [0.3, 0.2])
-    np.testing.assert_allclose(exact.value, ib.inductive_bias(kernel, X[:30], y[:30], X[30:], y[30:],
-                                                              [0.3, 0.2]).value, rtol=1e-12)
+    np.testing.assert_allclose(
+        exact.value, ib.inductive_bias(kernel, X[:30], y[:30], X[30:], y[30:], [0.3, 0.2]).value, rtol=1e-12
+    )
 
 
 @pytest.mark.gpu
@@ -68,8 +76,9 @@ def test_cuda_arrays_come_back_on_their_device(data):
     Xg = cupy.asarray(X)
     losses = ib.sample_losses(kernel, Xg[:30], y[:30], Xg[30:], y[30:], 8, seed=2)
     assert isinstance(losses, cupy.ndarray)
-    np.testing.assert_allclose(cupy.asnumpy(losses), ib.sample_losses(kernel, X[:30], y[:30], X[30:], y[30:], 8,
-                                                                       seed=2), rtol=1e-10)
+    np.testing.assert_allclose(
+        cupy.asnumpy(losses), ib.sample_losses(kernel, X[:30], y[:30], X[30:], y[30:], 8, seed=2), rtol=1e-10
+    )
     assert isinstance(ib.GeneralizedChi2([1.0, 2.0]).logcdf(cupy.asarray([1.0, 2.0])), cupy.ndarray)
     try:
         import torch

@@ -22,8 +22,9 @@ def problem(t=13, r=7, k=3, seed=0, dtype=np.float64):
 @pytest.mark.parametrize("targets_kind", ["labels", "one_hot", "real"])
 def test_matches_twin_float64(loss, targets_kind):
     mean, factor, labels = problem()
-    targets = {"labels": labels, "one_hot": np.eye(3)[labels],
-               "real": np.random.default_rng(1).normal(size=(13, 3))}[targets_kind]
+    targets = {"labels": labels, "one_hot": np.eye(3)[labels], "real": np.random.default_rng(1).normal(size=(13, 3))}[
+        targets_kind
+    ]
     got = ib.sample_gaussian_losses(mean, factor, targets, 40, seed=5, loss=loss, start=11)
     want = _reference.gaussian_losses(mean, factor, targets, 40, seed=5, loss=loss, start=11)
     assert got.dtype == np.float64 and got.shape == (40,)
@@ -34,10 +35,8 @@ def test_matches_twin_float64(loss, targets_kind):
 @pytest.mark.parametrize("loss", ["mse", "error"])
 def test_float32_computed_in_float32(loss):
     mean, factor, labels = problem(t=40, r=30, k=4, seed=3)
-    got = ib.sample_gaussian_losses(mean.astype(np.float32), factor.astype(np.float32), labels, 60, seed=1,
-                                    loss=loss)
-    want = _reference.gaussian_losses(mean.astype(np.float32), factor.astype(np.float32), labels, 60, seed=1,
-                                      loss=loss)
+    got = ib.sample_gaussian_losses(mean.astype(np.float32), factor.astype(np.float32), labels, 60, seed=1, loss=loss)
+    want = _reference.gaussian_losses(mean.astype(np.float32), factor.astype(np.float32), labels, 60, seed=1, loss=loss)
     assert got.dtype == np.float32
     if loss == "mse":
         # float32 products of 30 terms: relative error ~1e-6.
@@ -54,10 +53,12 @@ def test_batch_and_split_invariance(n, batch_size, split, start):
     split = min(split, n)
     whole = ib.sample_gaussian_losses(mean, factor, labels, n, seed=3, start=start)
     batched = ib.sample_gaussian_losses(mean, factor, labels, n, seed=3, start=start, batch_size=batch_size)
-    parts = np.concatenate([
-        ib.sample_gaussian_losses(mean, factor, labels, split, seed=3, start=start, batch_size=batch_size),
-        ib.sample_gaussian_losses(mean, factor, labels, n - split, seed=3, start=start + split),
-    ])
+    parts = np.concatenate(
+        [
+            ib.sample_gaussian_losses(mean, factor, labels, split, seed=3, start=start, batch_size=batch_size),
+            ib.sample_gaussian_losses(mean, factor, labels, n - split, seed=3, start=start + split),
+        ]
+    )
     # The normals are bitwise identical; BLAS may block a differently sized product differently.
     np.testing.assert_allclose(batched, whole, rtol=1e-14, atol=0)
     np.testing.assert_allclose(parts, whole, rtol=1e-14, atol=0)
@@ -70,8 +71,12 @@ def test_thread_count_independence():
         runs = []
         for threads in (1, 2, 5):
             ib.set_num_threads(threads)
-            runs.append([ib.sample_gaussian_losses(mean, factor, labels, 300, seed=8, loss=loss, batch_size=64)
-                         for loss in ("mse", "error")])
+            runs.append(
+                [
+                    ib.sample_gaussian_losses(mean, factor, labels, 300, seed=8, loss=loss, batch_size=64)
+                    for loss in ("mse", "error")
+                ]
+            )
     finally:
         ib.set_num_threads(before)
     for run in runs[1:]:
@@ -135,8 +140,9 @@ def test_progress_bar_on_and_off(capsys, monkeypatch):
     ib.sample_gaussian_losses(mean, factor, labels, 10, batch_size=3, progress=True)
     assert capsys.readouterr().err == ""
     calls = []
-    ib.sample_gaussian_losses(mean, factor, labels, 10, batch_size=3, progress=lambda done, total: calls.append(
-        (done, total)))
+    ib.sample_gaussian_losses(
+        mean, factor, labels, 10, batch_size=3, progress=lambda done, total: calls.append((done, total))
+    )
     assert calls[-1] == (10, 10) and [d for d, _ in calls] == sorted(d for d, _ in calls)
 
     class Terminal(io.StringIO):
@@ -204,8 +210,9 @@ def test_gpu_matches_cpu(loss, dtype):
 
     mean, factor, labels = problem(t=300, r=200, k=10, seed=5, dtype=dtype)
     cpu = ib.sample_gaussian_losses(mean, factor, labels, 500, seed=6, loss=loss, start=17)
-    gpu = ib.sample_gaussian_losses(cupy.asarray(mean), cupy.asarray(factor), cupy.asarray(labels), 500, seed=6,
-                                    loss=loss, start=17, batch_size=77)
+    gpu = ib.sample_gaussian_losses(
+        cupy.asarray(mean), cupy.asarray(factor), cupy.asarray(labels), 500, seed=6, loss=loss, start=17, batch_size=77
+    )
     assert isinstance(gpu, cupy.ndarray) and gpu.dtype == dtype
     if loss == "mse":
         np.testing.assert_allclose(gpu.get(), cpu, rtol=1e-12 if dtype == np.float64 else 1e-4)
@@ -230,10 +237,15 @@ def test_gpu_losses_do_not_depend_on_the_split(dtype):
     # GPU products cover groups of 4096 hypotheses here: 20,000 span five, split anywhere.
     mean, factor, labels = (cupy.asarray(a) for a in problem(t=50, r=40, k=4, seed=2, dtype=dtype))
     whole = ib.sample_gaussian_losses(mean, factor, labels, 20_000, seed=4).get()
-    for batch_size, pieces in ((4096, [(0, 20_000)]), (None, [(0, 12_345), (12_345, 7655)]),
-                               (9000, [(0, 7), (7, 19_993)])):
-        parts = [ib.sample_gaussian_losses(mean, factor, labels, n, seed=4, start=s, batch_size=batch_size).get()
-                 for s, n in pieces]
+    for batch_size, pieces in (
+        (4096, [(0, 20_000)]),
+        (None, [(0, 12_345), (12_345, 7655)]),
+        (9000, [(0, 7), (7, 19_993)]),
+    ):
+        parts = [
+            ib.sample_gaussian_losses(mean, factor, labels, n, seed=4, start=s, batch_size=batch_size).get()
+            for s, n in pieces
+        ]
         np.testing.assert_array_equal(np.concatenate(parts), whole)  # the same bits, as on the CPU
 
 

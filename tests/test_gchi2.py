@@ -27,7 +27,9 @@ def test_references_with_ruben(params, x, function, want):
     assert g.evaluate(x).method == "ruben"
 
 
-@pytest.mark.parametrize(("df", "nc", "scale"), [(3.0, 2.0, 1.0), (40.0, 0.0, 0.25), (1000.0, 500.0, 1e-3), (2.5, 7.0, 1.0)])
+@pytest.mark.parametrize(
+    ("df", "nc", "scale"), [(3.0, 2.0, 1.0), (40.0, 0.0, 0.25), (1000.0, 500.0, 1e-3), (2.5, 7.0, 1.0)]
+)
 def test_one_term_is_the_scaled_ncx2(df, nc, scale):
     g, d = ib.GeneralizedChi2([scale], df, nc), ib.ScaledNCX2(df, nc, scale)
     x = d.mean() * np.array([1e-3, 0.1, 0.5, 0.9, 1.0, 1.3])
@@ -66,7 +68,10 @@ def test_monte_carlo_agreement():
     assert g.logcdf(0.5) == -math.inf and g.logcdf(0.4) == -math.inf  # nothing below the offset
 
 
-@given(weights=st.lists(st.floats(0.01, 10), min_size=1, max_size=6), quantiles=st.lists(st.floats(0.01, 3), min_size=2, max_size=6))
+@given(
+    weights=st.lists(st.floats(0.01, 10), min_size=1, max_size=6),
+    quantiles=st.lists(st.floats(0.01, 3), min_size=2, max_size=6),
+)
 def test_logcdf_monotone_and_consistent(weights, quantiles):
     g = ib.GeneralizedChi2(weights, 2.0, 1.0)
     x = np.sort(np.array(quantiles)) * g.mean()
@@ -90,11 +95,16 @@ def test_cumulants():
     assert g.cumulant(3) == pytest.approx(8 * (1 * 4.5 + 8 * 7.0))
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    (dict(weights=[1.0, -1.0]), "weights"), (dict(weights=[1.0], dofs=0), "dofs"),
-    (dict(weights=[1.0], noncentralities=-1), "noncentralities"), (dict(weights=[1.0, 2.0], dofs=[1, 2, 3]), "dofs"),
-    (dict(weights=[1.0], offset=math.nan), "offset"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(weights=[1.0, -1.0]), "weights"),
+        (dict(weights=[1.0], dofs=0), "dofs"),
+        (dict(weights=[1.0], noncentralities=-1), "noncentralities"),
+        (dict(weights=[1.0, 2.0], dofs=[1, 2, 3]), "dofs"),
+        (dict(weights=[1.0], offset=math.nan), "offset"),
+    ],
+)
 def test_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ib.GeneralizedChi2(**kwargs)
@@ -207,8 +217,12 @@ def test_small_upper_tail_with_few_terms():
     assert float(e.error) < 1e-11
 
 
-@given(st.lists(st.floats(1e-4, 1.0), min_size=1, max_size=12), st.integers(1, 5), st.floats(0.0, 3.0),
-       st.lists(st.floats(0.01, 3.0), min_size=2, max_size=6))
+@given(
+    st.lists(st.floats(1e-4, 1.0), min_size=1, max_size=12),
+    st.integers(1, 5),
+    st.floats(0.0, 3.0),
+    st.lists(st.floats(0.01, 3.0), min_size=2, max_size=6),
+)
 def test_inversion_is_a_distribution(weights, dof, nc, fractions):
     g = ib.GeneralizedChi2(weights, dof, nc)
     x = np.sort(g.mean() * np.array(fractions))

@@ -27,8 +27,11 @@ def imports(tree):
 
 
 def test_no_import_cycles():
-    graph = {name: {target for target, _ in imports(tree) if target in MODULES} - {name}
-             for name, tree in MODULES.items() if name != "__init__"}
+    graph = {
+        name: {target for target, _ in imports(tree) if target in MODULES} - {name}
+        for name, tree in MODULES.items()
+        if name != "__init__"
+    }
     for name in graph:
         graph[name].discard("__init__")
     state = {}
@@ -50,12 +53,18 @@ def test_no_private_name_crosses_modules():
     crossings = []
     for name, tree in MODULES.items():
         for module, names in imports(tree):
-            crossings += [f"{name}: from .{module} import {n}" for n in names
-                          if n.startswith("_") and n not in SUBMODULES]
+            crossings += [
+                f"{name}: from .{module} import {n}" for n in names if n.startswith("_") and n not in SUBMODULES
+            ]
         for node in ast.walk(tree):  # module._private attribute access
-            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
-                    and isinstance(node.value, ast.Name) and node.value.id in SUBMODULES
-                    and node.attr not in SUBMODULES):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and isinstance(node.value, ast.Name)
+                and node.value.id in SUBMODULES
+                and node.attr not in SUBMODULES
+            ):
                 crossings.append(f"{name}: {node.value.id}.{node.attr}")
     assert crossings == []
 

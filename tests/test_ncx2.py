@@ -87,8 +87,10 @@ def test_shapes_and_scalars():
     assert ib.ScaledNCX2(3, 1, 2).cumulant(3) == 8 * 8 * (3 + 3)
 
 
-@pytest.mark.parametrize(("args", "match"), [((0, 1), "df"), ((1, -1), "nc"), ((1, 1, 0), "scale"),
-                                             ((math.nan, 1), "df"), ((1, math.inf), "nc")])
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [((0, 1), "df"), ((1, -1), "nc"), ((1, 1, 0), "scale"), ((math.nan, 1), "df"), ((1, math.inf), "nc")],
+)
 def test_bad_parameters(args, match):
     with pytest.raises(ValueError, match=match):
         ib.ScaledNCX2(*args)
@@ -102,6 +104,7 @@ def test_rvs_matches_moments():
 
 
 # ---- likelihood and fit ------------------------------------------------------------------------
+
 
 def test_likelihood_value_matches_twin_and_derivatives_match_finite_differences():
     x = ib.ScaledNCX2(7, 4, 0.2).rvs(400, seed=1)
@@ -185,7 +188,9 @@ def test_moments_start_and_chi2_fallback():
     d = ib.ScaledNCX2(10, 30, 0.2)
     x = d.rvs(400_000, seed=8)
     df, nc, scale = ncx2.moments_start(x)
-    assert df == pytest.approx(10, rel=0.2) and nc == pytest.approx(30, rel=0.1) and scale == pytest.approx(0.2, rel=0.05)
+    assert (
+        df == pytest.approx(10, rel=0.2) and nc == pytest.approx(30, rel=0.1) and scale == pytest.approx(0.2, rel=0.05)
+    )
     fit = ib.ScaledNCX2.fit(x[:5000], method="moments")
     assert fit.iterations == 0 and fit.method == "moments"
     # Skew above any ncx2's: the moments fall back to the scaled chi-squared.
@@ -201,11 +206,17 @@ def test_chi2_fit_keeps_nc_at_zero():
     assert all(d.nc == 0 for d in fit.replicates())
 
 
-@pytest.mark.parametrize(("losses", "error", "match"), [
-    ([], ValueError, "at least 3"), ([1.0, np.nan, 2.0], ValueError, "NaN"), ([1.0, 0.0, 2.0], ValueError, "positive"),
-    ([1.0, -1.0, 2.0], ValueError, "positive"), ([2.0, 2.0, 2.0], ValueError, "all samples are equal"),
-    (["a", "b", "c"], TypeError, "losses"),
-])
+@pytest.mark.parametrize(
+    ("losses", "error", "match"),
+    [
+        ([], ValueError, "at least 3"),
+        ([1.0, np.nan, 2.0], ValueError, "NaN"),
+        ([1.0, 0.0, 2.0], ValueError, "positive"),
+        ([1.0, -1.0, 2.0], ValueError, "positive"),
+        ([2.0, 2.0, 2.0], ValueError, "all samples are equal"),
+        (["a", "b", "c"], TypeError, "losses"),
+    ],
+)
 def test_fit_bad_input(losses, error, match):
     with pytest.raises(error, match=match):
         ib.ScaledNCX2.fit(losses)

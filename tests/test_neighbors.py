@@ -7,8 +7,13 @@ import inductive_bias as ib
 from inductive_bias import _reference, neighbors
 
 
-@given(n=st.integers(2, 60), d=st.integers(1, 12), k=st.integers(1, 8), seed=st.integers(0, 1000),
-       dtype=st.sampled_from([np.float32, np.float64]))
+@given(
+    n=st.integers(2, 60),
+    d=st.integers(1, 12),
+    k=st.integers(1, 8),
+    seed=st.integers(0, 1000),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
 def test_matches_brute_force_twin(n, d, k, seed, dtype):
     k = min(k, n - 1)
     X = np.random.default_rng(seed).normal(size=(n, d)).astype(dtype)
@@ -70,15 +75,18 @@ def test_thread_count_independence():
         np.testing.assert_array_equal(i, runs[0][1])
 
 
-@pytest.mark.parametrize(("call", "error", "match"), [
-    (lambda X: ib.nearest_neighbors(X, 10), ValueError, "k: 10 neighbours"),
-    (lambda X: ib.nearest_neighbors(X, 0), ValueError, "k"),
-    (lambda X: ib.nearest_neighbors(np.full((5, 2), np.nan), 1), ValueError, "X: contains NaN"),
-    (lambda X: ib.nearest_neighbors(np.zeros((2, 2, 2)), 1), ValueError, "X: expected shape"),
-    (lambda X: ib.nearest_neighbors(X, 1, queries=np.zeros((2, 3))), ValueError, "queries: expected 2 features"),
-    (lambda X: ib.nearest_neighbors(X, 1, labels=[0, 1]), ValueError, "labels"),
-    (lambda X: ib.nearest_neighbors(np.array([["a", "b"]]), 1), TypeError, "X"),
-])
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda X: ib.nearest_neighbors(X, 10), ValueError, "k: 10 neighbours"),
+        (lambda X: ib.nearest_neighbors(X, 0), ValueError, "k"),
+        (lambda X: ib.nearest_neighbors(np.full((5, 2), np.nan), 1), ValueError, "X: contains NaN"),
+        (lambda X: ib.nearest_neighbors(np.zeros((2, 2, 2)), 1), ValueError, "X: expected shape"),
+        (lambda X: ib.nearest_neighbors(X, 1, queries=np.zeros((2, 3))), ValueError, "queries: expected 2 features"),
+        (lambda X: ib.nearest_neighbors(X, 1, labels=[0, 1]), ValueError, "labels"),
+        (lambda X: ib.nearest_neighbors(np.array([["a", "b"]]), 1), TypeError, "X"),
+    ],
+)
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call(np.random.default_rng(0).normal(size=(8, 2)))

@@ -40,16 +40,18 @@ def test_sample_method_and_where_the_fit_departs(digits):
     exact_mean = ib.posterior(space, X_train, np.eye(10)[y_train], X_test).mse_distribution(np.eye(10)[y_test]).mean()
     bulk = 0.97 * exact_mean
     exact = ib.inductive_bias(space, X_train, y_train, X_test, y_test, bulk)
-    sampled = ib.inductive_bias(space, X_train, y_train, X_test, y_test, bulk, method="sample", n_hypotheses=20_000,
-                                n_boot=20)
+    sampled = ib.inductive_bias(
+        space, X_train, y_train, X_test, y_test, bulk, method="sample", n_hypotheses=20_000, n_boot=20
+    )
     assert sampled.method == "sample" and sampled.interval is not None
     # Inside the sampled range the published fit and the exact answer agree ...
     assert sampled.value == pytest.approx(exact.value, abs=0.3)
     # ... far in the tail they need not: both stay finite, the exact one carries its error estimate.
     deep = 0.8 * exact_mean
     deep_exact = ib.inductive_bias(space, X_train, y_train, X_test, y_test, deep)
-    deep_sampled = ib.inductive_bias(space, X_train, y_train, X_test, y_test, deep, method="sample",
-                                     n_hypotheses=20_000, n_boot=0)
+    deep_sampled = ib.inductive_bias(
+        space, X_train, y_train, X_test, y_test, deep, method="sample", n_hypotheses=20_000, n_boot=0
+    )
     assert math.isfinite(deep_exact.value) and math.isfinite(deep_sampled.value)
     assert deep_exact.evaluation_error < 1e-3
 

@@ -4,20 +4,32 @@ import pytest
 import inductive_bias as ib
 from inductive_bias import _reference
 
-CASES = [("rbf", {}), ("laplacian", {}), ("matern12", {}), ("matern32", {"variance": 2.0}), ("matern52", {}),
-         ("polynomial", {"gamma": 0.5, "coef0": 1.0, "degree": 3}), ("linear", {"coef0": 0.5}),
-         ("nngp_relu", {"depth": 1}), ("nngp_relu", {"depth": 3, "weight_var": 1.5, "bias_var": 0.1})]
+CASES = [
+    ("rbf", {}),
+    ("laplacian", {}),
+    ("matern12", {}),
+    ("matern32", {"variance": 2.0}),
+    ("matern52", {}),
+    ("polynomial", {"gamma": 0.5, "coef0": 1.0, "degree": 3}),
+    ("linear", {"coef0": 0.5}),
+    ("nngp_relu", {"depth": 1}),
+    ("nngp_relu", {"depth": 3, "weight_var": 1.5, "bias_var": 0.1}),
+]
 
 
 @pytest.mark.parametrize(("kernel", "params"), CASES)
 def test_kernel_matrix_matches_twin(kernel, params):
     rng = np.random.default_rng(1)
     A, B = rng.normal(size=(30, 6)), rng.normal(size=(20, 6))
-    space = ib.KernelSpace(kernel, lengthscale=1.7, **params) if kernel in {"rbf", "laplacian", "matern12", "matern32", "matern52"} \
+    space = (
+        ib.KernelSpace(kernel, lengthscale=1.7, **params)
+        if kernel in {"rbf", "laplacian", "matern12", "matern32", "matern52"}
         else ib.KernelSpace(kernel, **params)
+    )
     twin_params = dict(params, lengthscale=1.7) if "lengthscale" in space.resolved(A) else params
-    np.testing.assert_allclose(ib.kernel_matrix(space, A, B), _reference.kernel_matrix(kernel, A, B, **twin_params),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        ib.kernel_matrix(space, A, B), _reference.kernel_matrix(kernel, A, B, **twin_params), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_nngp_matches_a_wide_random_relu_network():
@@ -44,8 +56,9 @@ def test_posterior_matches_plain_solves():
     Y = np.eye(3)[rng.integers(0, 3, 60)]
     space = ib.KernelSpace("matern52", lengthscale=0.7)
     post = ib.posterior(space, X, Y, Xs)
-    mean, covariance = _reference.posterior(ib.kernel_matrix(space, X, X), ib.kernel_matrix(space, X, Xs),
-                                            ib.kernel_matrix(space, Xs, Xs), Y)
+    mean, covariance = _reference.posterior(
+        ib.kernel_matrix(space, X, X), ib.kernel_matrix(space, X, Xs), ib.kernel_matrix(space, Xs, Xs), Y
+    )
     np.testing.assert_allclose(post.mean, mean, atol=1e-8)
     rebuilt = post.eigenvectors @ np.diag(post.eigenvalues) @ post.eigenvectors.T
     np.testing.assert_allclose(rebuilt, covariance, atol=1e-8)
@@ -59,11 +72,16 @@ def test_jitter_rescues_duplicate_inputs_and_is_reported():
     assert post.jitter > 0
 
 
-@pytest.mark.parametrize(("args", "kwargs", "error", "match"), [
-    (("cosine",), {}, ValueError, "kernel"), (("rbf",), {"degree": 2}, ValueError, "params"),
-    (("rbf",), {"lengthscale": -1.0}, ValueError, "lengthscale"), (("nngp_relu",), {"depth": 0}, ValueError, "depth"),
-    (("polynomial",), {"gamma": 0}, ValueError, "gamma"),
-])
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "match"),
+    [
+        (("cosine",), {}, ValueError, "kernel"),
+        (("rbf",), {"degree": 2}, ValueError, "params"),
+        (("rbf",), {"lengthscale": -1.0}, ValueError, "lengthscale"),
+        (("nngp_relu",), {"depth": 0}, ValueError, "depth"),
+        (("polynomial",), {"gamma": 0}, ValueError, "gamma"),
+    ],
+)
 def test_bad_spaces(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         ib.KernelSpace(*args, **kwargs)
@@ -78,16 +96,21 @@ def test_gpu_kernels_and_posterior_match_cpu():
     Y = np.eye(4)[rng.integers(0, 4, 200)]
     for kernel, params in CASES:
         space = ib.KernelSpace(kernel, **params)
-        np.testing.assert_allclose(ib.kernel_matrix(space, cupy.asarray(X), cupy.asarray(Xs)).get(),
-                                   ib.kernel_matrix(space, X, Xs), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            ib.kernel_matrix(space, cupy.asarray(X), cupy.asarray(Xs)).get(),
+            ib.kernel_matrix(space, X, Xs),
+            rtol=1e-12,
+            atol=1e-12,
+        )
     space = ib.KernelSpace("rbf", lengthscale="median")
     cpu = ib.posterior(space, X, Y, Xs)
     gpu = ib.posterior(space, cupy.asarray(X), cupy.asarray(Y), cupy.asarray(Xs))
     np.testing.assert_allclose(gpu.mean.get(), cpu.mean, atol=1e-9)
     np.testing.assert_allclose(gpu.eigenvalues.get(), cpu.eigenvalues, atol=1e-9)
     y = rng.integers(0, 4, 100)
-    assert ib.inductive_bias(space, cupy.asarray(X), np.argmax(Y, 1), cupy.asarray(Xs), y, 0.05).value == \
-        pytest.approx(ib.inductive_bias(space, X, np.argmax(Y, 1), Xs, y, 0.05).value, rel=1e-6)
+    assert ib.inductive_bias(space, cupy.asarray(X), np.argmax(Y, 1), cupy.asarray(Xs), y, 0.05).value == pytest.approx(
+        ib.inductive_bias(space, X, np.argmax(Y, 1), Xs, y, 0.05).value, rel=1e-6
+    )
 
 
 @pytest.mark.gpu

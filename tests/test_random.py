@@ -16,8 +16,11 @@ streams = st.integers(0, 2**64 - 1)
         # Known-answer vectors of Philox4x32-10 published with Random123 (kat_vectors).
         ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
         ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
-        ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
-         (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+        (
+            (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+            (0xA4093822, 0x299F31D0),
+            (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+        ),
     ],
 )
 def test_philox_known_answers(counter, key, expected):
@@ -35,21 +38,24 @@ def test_stream_addressing():
 
 @given(n=st.integers(0, 70), seed=seeds, stream=streams, offset=st.integers(0, 2**40))
 def test_uint32_matches_twin(n, seed, stream, offset):
-    np.testing.assert_array_equal(ib.random.uint32(n, seed, stream, offset),
-                                  _reference.uint32_stream(n, seed, stream, offset))
+    np.testing.assert_array_equal(
+        ib.random.uint32(n, seed, stream, offset), _reference.uint32_stream(n, seed, stream, offset)
+    )
 
 
 @given(n=st.integers(0, 70), seed=seeds, stream=streams, offset=st.integers(0, 2**40))
 def test_normal_matches_twin(n, seed, stream, offset):
     # The twin uses numpy's log/sin/cos; the kernel its own series. |z| < 8.5, and both are
     # accurate to a few ulp of the radius and angle: 1e-14 absolute leaves a factor ~5 of room.
-    np.testing.assert_allclose(ib.random.normal(n, seed, stream, offset),
-                               _reference.normal_stream(n, seed, stream, offset), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(
+        ib.random.normal(n, seed, stream, offset), _reference.normal_stream(n, seed, stream, offset), rtol=0, atol=1e-14
+    )
 
 
 def test_normal_matches_twin_over_a_million_draws():
-    np.testing.assert_allclose(ib.random.normal(10**6, seed=11), _reference.normal_stream(10**6, seed=11),
-                               rtol=0, atol=1e-14)
+    np.testing.assert_allclose(
+        ib.random.normal(10**6, seed=11), _reference.normal_stream(10**6, seed=11), rtol=0, atol=1e-14
+    )
 
 
 @given(n=st.integers(1, 20000), split=st.integers(0, 20000), offset=st.integers(0, 1000), seed=seeds)
@@ -57,8 +63,12 @@ def test_split_invariance(n, split, offset, seed):
     split = min(split, n)
     for draw in (ib.random.uint32, ib.random.normal):
         whole = draw(n, seed=seed, stream=3, offset=offset)
-        parts = np.concatenate([draw(split, seed=seed, stream=3, offset=offset),
-                                draw(n - split, seed=seed, stream=3, offset=offset + split)])
+        parts = np.concatenate(
+            [
+                draw(split, seed=seed, stream=3, offset=offset),
+                draw(n - split, seed=seed, stream=3, offset=offset + split),
+            ]
+        )
         np.testing.assert_array_equal(whole, parts)
 
 
@@ -69,8 +79,9 @@ def test_thread_count_independence(dtype):
         results = []
         for threads in (1, 2, 3, 7):
             ib.set_num_threads(threads)
-            results.append((ib.random.uint32(300_001, seed=9, offset=3),
-                            ib.random.normal(300_001, seed=9, offset=1, dtype=dtype)))
+            results.append(
+                (ib.random.uint32(300_001, seed=9, offset=3), ib.random.normal(300_001, seed=9, offset=1, dtype=dtype))
+            )
     finally:
         ib.set_num_threads(before)
     for words, normals in results[1:]:
@@ -151,12 +162,15 @@ def test_cuda_request_without_device():
 @pytest.mark.gpu
 @given(n=st.integers(0, 5000), seed=seeds, stream=streams, offset=st.integers(0, 2**40))
 def test_gpu_streams_bitwise_equal_cpu(n, seed, stream, offset):
-    np.testing.assert_array_equal(ib.random.uint32(n, seed, stream, offset, device="cuda").get(),
-                                  ib.random.uint32(n, seed, stream, offset))
+    np.testing.assert_array_equal(
+        ib.random.uint32(n, seed, stream, offset, device="cuda").get(), ib.random.uint32(n, seed, stream, offset)
+    )
     # Same IEEE operations without FMA contraction on both sides: the same bits.
     for dtype in (np.float64, np.float32):
-        np.testing.assert_array_equal(ib.random.normal(n, seed, stream, offset, dtype, device="cuda").get(),
-                                      ib.random.normal(n, seed, stream, offset, dtype))
+        np.testing.assert_array_equal(
+            ib.random.normal(n, seed, stream, offset, dtype, device="cuda").get(),
+            ib.random.normal(n, seed, stream, offset, dtype),
+        )
 
 
 @pytest.mark.gpu

@@ -17,8 +17,11 @@ def test_seed_sequence_key_is_documented_and_stable():
 
 def test_generator_is_advanced_like_numpy_seeding():
     first, second = np.random.default_rng(7), np.random.default_rng(7)
-    assert _validation.seed(first) == _validation.seed(second) == int(
-        np.random.default_rng(7).integers(0, 2**64, dtype=np.uint64))
+    assert (
+        _validation.seed(first)
+        == _validation.seed(second)
+        == int(np.random.default_rng(7).integers(0, 2**64, dtype=np.uint64))
+    )
     assert _validation.seed(first) != _validation.seed(np.random.default_rng(7))  # it moved on
 
 
@@ -30,8 +33,9 @@ def test_every_seeded_entry_point_takes_all_three():
     by_sequence = ib.sample_gaussian_losses(mean, factor, targets, 16, seed=np.random.SeedSequence(9))
     np.testing.assert_array_equal(by_int, by_sequence)
     generator_key = int(np.random.default_rng(3).integers(0, 2**64, dtype=np.uint64))
-    np.testing.assert_array_equal(ib.random.normal(4, seed=np.random.default_rng(3)),
-                                  ib.random.normal(4, seed=generator_key))
+    np.testing.assert_array_equal(
+        ib.random.normal(4, seed=np.random.default_rng(3)), ib.random.normal(4, seed=generator_key)
+    )
     losses = ib.ScaledNCX2(5, 2, 0.1).rvs(300, seed=np.random.default_rng(0))
     fitted = ib.ScaledNCX2.fit(losses, n_boot=4, seed=np.random.SeedSequence(1))
     again = ib.ScaledNCX2.fit(losses, n_boot=4, seed=np.random.SeedSequence(1))

@@ -47,15 +47,18 @@ def test_random_feature_hypothesis_matches_twin(small_digits, width):
     losses = ib.sample_losses(space, X_train, y_train, X_test, y_test, 4, seed=7, progress=False)
     Y_train, Y_test = np.eye(10)[y_train], np.eye(10)[y_test]
     for i in range(4):
-        assert losses[i] == pytest.approx(twin_random_feature_loss(space, i, 7, X_train, Y_train, X_test, Y_test),
-                                          rel=1e-8)
+        assert losses[i] == pytest.approx(
+            twin_random_feature_loss(space, i, 7, X_train, Y_train, X_test, Y_test), rel=1e-8
+        )
 
 
 def test_batch_size_invariance(small_digits):
     X_train, y_train, X_test, y_test = small_digits
     space = ib.RandomFeatureSpace(300)
-    runs = [ib.sample_losses(space, X_train, y_train, X_test, y_test, 9, seed=3, progress=False, batch_size=b)
-            for b in (1, 4, None)]
+    runs = [
+        ib.sample_losses(space, X_train, y_train, X_test, y_test, 9, seed=3, progress=False, batch_size=b)
+        for b in (1, 4, None)
+    ]
     for run in runs[1:]:
         np.testing.assert_allclose(run, runs[0], rtol=1e-10)
 
@@ -66,8 +69,9 @@ def test_random_features_approach_the_nngp_kernel(small_digits):
     exact = ib.posterior(space, X_train, np.eye(10)[y_train], X_test).mse_distribution(np.eye(10)[y_test])
     gaps = []
     for width in (200, 4000):
-        losses = ib.sample_losses(ib.RandomFeatureSpace(width, depth=1), X_train, y_train, X_test, y_test, 60,
-                                  progress=False)
+        losses = ib.sample_losses(
+            ib.RandomFeatureSpace(width, depth=1), X_train, y_train, X_test, y_test, 60, progress=False
+        )
         gaps.append(abs(losses.mean() - exact.mean()) / exact.mean())
     assert gaps[1] < gaps[0] and gaps[1] < 0.05
     assert ib.RandomFeatureSpace(10, depth=1).kernel().kernel == "nngp_relu"
@@ -92,8 +96,9 @@ def test_callable_space_with_numpy(small_digits):
         want = np.mean((predict(ib.CallableSpace.hypothesis_seed(4, i)) - np.eye(10)[y_test]) ** 2)
         assert losses[i] == pytest.approx(want, rel=1e-12)
     with pytest.raises(ValueError, match="predictions: fn returned shape"):
-        ib.sample_losses(ib.CallableSpace(lambda s: np.zeros((3, 10))), X_train, y_train, X_test, y_test, 1,
-                         progress=False)
+        ib.sample_losses(
+            ib.CallableSpace(lambda s: np.zeros((3, 10))), X_train, y_train, X_test, y_test, 1, progress=False
+        )
 
 
 def test_callable_space_with_torch(small_digits):
@@ -108,8 +113,12 @@ def test_torch_example_runs():
     pytest.importorskip("torch")
     pytest.importorskip("sklearn")
     example = Path(__file__).resolve().parents[1] / "examples" / "torch_ensemble.py"
-    result = subprocess.run([sys.executable, str(example), "--networks", "8", "--epochs", "20", "--width", "32"],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(example), "--networks", "8", "--epochs", "20", "--width", "32"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "inductive bias at error" in result.stdout
 
@@ -149,8 +158,9 @@ def test_random_features_on_gpu_match_cpu(small_digits):
     X_train, y_train, X_test, y_test = small_digits
     space = ib.RandomFeatureSpace(300, depth=2, bias_var=0.1)
     cpu = ib.sample_losses(space, X_train, y_train, X_test, y_test, 6, seed=5, progress=False)
-    gpu = ib.sample_losses(space, cupy.asarray(X_train), y_train, cupy.asarray(X_test), y_test, 6, seed=5,
-                           progress=False)
+    gpu = ib.sample_losses(
+        space, cupy.asarray(X_train), y_train, cupy.asarray(X_test), y_test, 6, seed=5, progress=False
+    )
     np.testing.assert_allclose(cupy.asnumpy(gpu), cpu, rtol=1e-8)
 
 

@@ -149,6 +149,7 @@ def on_device(array):
 
 def on_device_of_first_argument(function):
     """Run `function(X, ...)` under `on_device(X)`."""
+
     @functools.wraps(function)
     def wrapper(X, *args, **kwargs):
         with on_device(X):
@@ -162,8 +163,10 @@ def same_device(name: str, array, reference, reference_name: str) -> None:
     cupy = cupy_module()
     if cupy is not None and isinstance(array, cupy.ndarray) and isinstance(reference, cupy.ndarray):
         if array.device.id != reference.device.id:
-            raise ValueError(f"{name}: on GPU {array.device.id} but {reference_name} is on GPU {reference.device.id}; "
-                             f"move them to one device")
+            raise ValueError(
+                f"{name}: on GPU {array.device.id} but {reference_name} is on GPU {reference.device.id}; "
+                f"move them to one device"
+            )
 
 
 def current_stream() -> int:

@@ -21,8 +21,9 @@ def _distributed():
     try:
         import distributed
     except ImportError:
-        raise ImportError("client: running on a Dask cluster needs dask.distributed: "
-                          "pip install 'inductive-bias[dask]'") from None
+        raise ImportError(
+            "client: running on a Dask cluster needs dask.distributed: pip install 'inductive-bias[dask]'"
+        ) from None
     return distributed
 
 
@@ -36,8 +37,10 @@ def run_tasks(client, function, payload, n_hypotheses, start, task_size, seed, l
     # Shipped to every worker once; hash=False: a fresh key, never one a previous call is releasing.
     [shared] = client.scatter([payload], broadcast=True, hash=False)
     ranges = [(first, min(task_size, n_hypotheses - first)) for first in range(0, n_hypotheses, task_size)]
-    futures = [client.submit(function, shared, start + first, size, seed, loss, device, pure=False, retries=3)
-               for first, size in ranges]
+    futures = [
+        client.submit(function, shared, start + first, size, seed, loss, device, pure=False, retries=3)
+        for first, size in ranges
+    ]
     sizes = {future.key: size for future, (_, size) in zip(futures, ranges)}
     with progress_bar(n_hypotheses, "hypotheses (dask)", progress, unit="hyp") as bar:
         for future in distributed.as_completed(futures):

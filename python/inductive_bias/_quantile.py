@@ -32,8 +32,9 @@ def targets(q, log_q) -> np.ndarray:
     return log_q
 
 
-def solve(log_q: np.ndarray, upper: bool, log_cdf: Callable, log_sf: Callable, log_pdf: Callable, low: float,
-          start: float) -> float | np.ndarray:
+def solve(
+    log_q: np.ndarray, upper: bool, log_cdf: Callable, log_sf: Callable, log_pdf: Callable, low: float, start: float
+) -> float | np.ndarray:
     """x per entry of log_q (same shape); ``low`` is the lower end of the support, ``start`` > 0 a
     typical value of x - low (the mean's). A probability above 1/2 is solved for in the other tail,
     log(1 - q), where its digits are."""
@@ -42,8 +43,9 @@ def solve(log_q: np.ndarray, upper: bool, log_cdf: Callable, log_sf: Callable, l
     return out.reshape(np.shape(log_q)) if np.ndim(log_q) else float(out[0])
 
 
-def _one(target: float, upper: bool, log_cdf: Callable, log_sf: Callable, log_pdf: Callable, low: float,
-         start: float) -> float:
+def _one(
+    target: float, upper: bool, log_cdf: Callable, log_sf: Callable, log_pdf: Callable, low: float, start: float
+) -> float:
     if target == 0.0:  # P = 1: the whole support
         return low if upper else math.inf
     if target == -math.inf:

@@ -18,15 +18,29 @@ def philox4x32_10(counters, key) -> np.ndarray:
         if round_:
             k0, k1 = (k0 + _W0) & 0xFFFFFFFF, (k1 + _W1) & 0xFFFFFFFF
         p0, p1 = _M0 * c[:, 0], _M1 * c[:, 2]
-        c = np.stack([(p1 >> np.uint64(32)) ^ c[:, 1] ^ np.uint64(k0), p1 & _MASK,
-                      (p0 >> np.uint64(32)) ^ c[:, 3] ^ np.uint64(k1), p0 & _MASK], axis=1)
+        c = np.stack(
+            [
+                (p1 >> np.uint64(32)) ^ c[:, 1] ^ np.uint64(k0),
+                p1 & _MASK,
+                (p0 >> np.uint64(32)) ^ c[:, 3] ^ np.uint64(k1),
+                p0 & _MASK,
+            ],
+            axis=1,
+        )
     return c.astype(np.uint32)
 
 
 def _blocks(seed: int, stream: int, first: int, count: int) -> np.ndarray:
     block = np.arange(first, first + count, dtype=np.uint64)
-    counters = np.stack([block & _MASK, block >> np.uint64(32),
-                         np.full_like(block, stream & 0xFFFFFFFF), np.full_like(block, stream >> 32)], axis=1)
+    counters = np.stack(
+        [
+            block & _MASK,
+            block >> np.uint64(32),
+            np.full_like(block, stream & 0xFFFFFFFF),
+            np.full_like(block, stream >> 32),
+        ],
+        axis=1,
+    )
     return philox4x32_10(counters, (seed & 0xFFFFFFFF, seed >> 32))
 
 
@@ -48,8 +62,9 @@ def normal_stream(n: int, seed: int = 0, stream: int = 0, offset: int = 0) -> np
     return z[offset - 2 * first : offset - 2 * first + n]
 
 
-def gaussian_losses(mean, factor, targets, n_hypotheses: int, seed: int = 0, loss: str = "mse",
-                    start: int = 0) -> np.ndarray:
+def gaussian_losses(
+    mean, factor, targets, n_hypotheses: int, seed: int = 0, loss: str = "mse", start: int = 0
+) -> np.ndarray:
     """Twin of sample_gaussian_losses: hypothesis i = mean + factor @ z_i, z_i^T = normals of stream i."""
     mean, factor, targets = np.asarray(mean), np.asarray(factor), np.asarray(targets)
     t, k = mean.shape
@@ -112,9 +127,19 @@ def nearest_neighbors(X, k: int, labels=None):
     return np.sqrt(np.take_along_axis(squared, order, axis=1)), order
 
 
-def kernel_matrix(kernel: str, A, B, lengthscale: float = 1.0, variance: float = 1.0, gamma: float = 1.0,
-                  coef0: float = 1.0, degree: float = 3.0, depth: int = 1, weight_var: float = 2.0,
-                  bias_var: float = 0.0) -> np.ndarray:
+def kernel_matrix(
+    kernel: str,
+    A,
+    B,
+    lengthscale: float = 1.0,
+    variance: float = 1.0,
+    gamma: float = 1.0,
+    coef0: float = 1.0,
+    degree: float = 3.0,
+    depth: int = 1,
+    weight_var: float = 2.0,
+    bias_var: float = 0.0,
+) -> np.ndarray:
     """Twin of kernel_matrix: the covariance functions written out with NumPy."""
     A, B = np.asarray(A, dtype=float), np.asarray(B, dtype=float)
     if kernel == "polynomial":
@@ -133,9 +158,13 @@ def kernel_matrix(kernel: str, A, B, lengthscale: float = 1.0, variance: float =
             kxx, kyy = bias_var + weight_var * kxx / 2, bias_var + weight_var * kyy / 2
         return kxy
     r = np.sqrt(np.maximum(np.sum((A[:, None, :] - B[None, :, :]) ** 2, axis=-1), 0)) / lengthscale
-    shapes = {"rbf": np.exp(-r * r / 2), "laplacian": np.exp(-r), "matern12": np.exp(-r),
-              "matern32": (1 + np.sqrt(3) * r) * np.exp(-np.sqrt(3) * r),
-              "matern52": (1 + np.sqrt(5) * r + 5 * r * r / 3) * np.exp(-np.sqrt(5) * r)}
+    shapes = {
+        "rbf": np.exp(-r * r / 2),
+        "laplacian": np.exp(-r),
+        "matern12": np.exp(-r),
+        "matern32": (1 + np.sqrt(3) * r) * np.exp(-np.sqrt(3) * r),
+        "matern52": (1 + np.sqrt(5) * r + 5 * r * r / 3) * np.exp(-np.sqrt(5) * r),
+    }
     return variance * shapes[kernel]
 
 

@@ -63,8 +63,10 @@ def seed(value, name: str = "seed") -> int:
     if isinstance(value, np.random.Generator):
         return int(value.integers(0, UINT64_LIMIT, dtype=np.uint64))
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, a numpy.random.SeedSequence or a numpy.random.Generator, "
-                        f"got {type(value).__name__}")
+        raise TypeError(
+            f"{name}: expected an int, a numpy.random.SeedSequence or a numpy.random.Generator, "
+            f"got {type(value).__name__}"
+        )
     return integer(name, value, 0, UINT64_LIMIT)
 
 
@@ -130,8 +132,9 @@ def targets(name: str, Y, n: int, xp, classes: int | None = None):
         return (Y[:, None] == xp.arange(classes)[None, :]).astype(np.float64)
     outputs = "k" if classes is None else classes
     if Y.ndim != 2 or Y.shape[0] != n or (classes is not None and Y.shape[1] != classes):
-        raise ValueError(f"{name}: expected shape [{n}, {outputs}] (real targets) or [{n}] (integer labels), "
-                         f"got {Y.shape}")
+        raise ValueError(
+            f"{name}: expected shape [{n}, {outputs}] (real targets) or [{n}] (integer labels), got {Y.shape}"
+        )
     if Y.dtype.kind != "f":
         raise TypeError(f"{name}: expected floating targets of shape [{n}, {outputs}], got {Y.dtype}")
     finite(name, Y, xp)

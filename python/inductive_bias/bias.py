@@ -74,8 +74,15 @@ class BiasEstimate:
         return self.value * _validation.UNITS[self.unit] / _validation.UNITS["bits"]
 
 
-def bias_from_losses(losses: Array, error: float | Array, distribution: str = "ncx2", n_boot: int = 200, seed=0,
-                     unit: str = "bits", confidence: float = 0.95) -> BiasEstimate:
+def bias_from_losses(
+    losses: Array,
+    error: float | Array,
+    distribution: str = "ncx2",
+    n_boot: int = 200,
+    seed=0,
+    unit: str = "bits",
+    confidence: float = 0.95,
+) -> BiasEstimate:
     """The published estimate of inductive bias from sampled test losses.
 
     Parameters
@@ -135,11 +142,12 @@ def read_fit(fit: Ncx2Fit, error, unit: str = "bits", confidence: float = 0.95) 
 
     interval = None
     if fit.bootstrap is not None and len(fit.bootstrap):
-        replicates = np.array([bias(d) for d in fit.replicates()])          # [replicates, errors]
+        replicates = np.array([bias(d) for d in fit.replicates()])  # [replicates, errors]
         tail = 50 * (1 - confidence)
         bounds = np.percentile(replicates, [tail, 100 - tail], axis=0).T  # [errors, 2]
-        interval = (float(bounds[0, 0]), float(bounds[0, 1])) if targets.ndim == 0 else \
-            bounds.reshape(targets.shape + (2,))
+        interval = (
+            (float(bounds[0, 0]), float(bounds[0, 1])) if targets.ndim == 0 else bounds.reshape(targets.shape + (2,))
+        )
     samples = fit.samples
     host = np.sort(np.asarray(samples.get() if hasattr(samples, "get") else samples))
     fraction = np.searchsorted(host, flat, side="right") / host.size
@@ -147,9 +155,19 @@ def read_fit(fit: Ncx2Fit, error, unit: str = "bits", confidence: float = 0.95) 
         empirical = -np.log(fraction) / per_nat
     name = "chi2" if isinstance(fit.distribution, ScaledChi2) else "ncx2"
     return BiasEstimate(
-        value=shaped(bias(fit.distribution)), interval=interval, unit=unit, error=shaped(flat), method=f"fit-{name}",
-        distribution=fit.distribution, empirical_fraction=shaped(fraction), empirical_value=shaped(empirical),
-        extrapolated=shaped(flat < host[0]), n_samples=host.size, fit=fit, confidence=confidence)
+        value=shaped(bias(fit.distribution)),
+        interval=interval,
+        unit=unit,
+        error=shaped(flat),
+        method=f"fit-{name}",
+        distribution=fit.distribution,
+        empirical_fraction=shaped(fraction),
+        empirical_value=shaped(empirical),
+        extrapolated=shaped(flat < host[0]),
+        n_samples=host.size,
+        fit=fit,
+        confidence=confidence,
+    )
 
 
 def sankaran_bias(df: float, nc: float, scale: float, error: float, unit: str = "bits") -> float:
@@ -171,5 +189,7 @@ def sankaran_bias(df: float, nc: float, scale: float, error: float, unit: str = 
     h = 1 - 2 / 3 * (df + nc) * (df + 3 * nc) / (df + 2 * nc) ** 2
     p = (df + 2 * nc) / (df + nc) ** 2
     m = (h - 1) * (1 - 3 * h)
-    z = ((x / (df + nc)) ** h - (1 + h * p * (h - 1 - 0.5 * (2 - h) * m * p))) / (h * math.sqrt(2 * p) * (1 + 0.5 * m * p))
+    z = ((x / (df + nc)) ** h - (1 + h * p * (h - 1 - 0.5 * (2 - h) * m * p))) / (
+        h * math.sqrt(2 * p) * (1 + 0.5 * m * p)
+    )
     return z * z / 2 / per_nat

@@ -53,16 +53,27 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--labels", help="labels (.npy) for a .npy feature file")
     parser.add_argument("--label-column", help="the label column of a .csv (default: the last)")
     parser.add_argument("--test-fraction", type=float, default=0.3, help="test share when splitting X, y (0.3)")
-    parser.add_argument("--error", type=_positive_float, action="append",
-                        help="target test MSE (repeatable; default: three errors below the smallest exact mean)")
-    parser.add_argument("--space", action="append",
-                        help="hypothesis space (repeatable): rbf, laplacian, matern32, matern52, linear, polynomial, "
-                             "nngp, nngp-<depth>, rf-<width>; default rbf and nngp")
+    parser.add_argument(
+        "--error",
+        type=_positive_float,
+        action="append",
+        help="target test MSE (repeatable; default: three errors below the smallest exact mean)",
+    )
+    parser.add_argument(
+        "--space",
+        action="append",
+        help="hypothesis space (repeatable): rbf, laplacian, matern32, matern52, linear, polynomial, "
+        "nngp, nngp-<depth>, rf-<width>; default rbf and nngp",
+    )
     parser.add_argument("--n-hypotheses", type=_integer_at_least(10), default=10_000)
     parser.add_argument("--n-boot", type=_integer_at_least(0), default=200)
     parser.add_argument("--seed", type=_integer_at_least(0), default=0)
-    parser.add_argument("--difficulty-error", type=_positive_float, default=0.01,
-                        help="classification error for the task-difficulty bound (0.01)")
+    parser.add_argument(
+        "--difficulty-error",
+        type=_positive_float,
+        default=0.01,
+        help="classification error for the task-difficulty bound (0.01)",
+    )
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--json", help="write the report (table, parameters, versions, timings) as JSON")
     parser.add_argument("--plot", help="write the figure (losses, tail, bits vs error) as PNG")
@@ -71,8 +82,12 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     # No abbreviations: the top-level report options (--n-hypotheses) would swallow `difficulty --n`.
-    parser = argparse.ArgumentParser(prog="inductive-bias", description=__doc__, allow_abbrev=False,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="inductive-bias",
+        description=__doc__,
+        allow_abbrev=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_report_arguments(parser)
     commands = parser.add_subparsers(dest="command")
@@ -85,8 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     difficulty.add_argument("--n", type=_positive_float, help="training set size")
     difficulty.add_argument("--m", type=_positive_float, help="intrinsic dimension of the data")
     difficulty.add_argument("--R", type=_positive_float, help="radius of the data (largest distance to the centre)")
-    difficulty.add_argument("--delta", type=_positive_float,
-                            help="class separation (smallest distance between points of different classes)")
+    difficulty.add_argument(
+        "--delta", type=_positive_float, help="class separation (smallest distance between points of different classes)"
+    )
     difficulty.add_argument("--classes", type=_integer_at_least(2), help="number of classes")
     difficulty.add_argument("--error", type=_positive_float, default=0.01, help="target classification error (0.01)")
     difficulty.add_argument("--json", help="write the bound and its inputs as JSON")
@@ -118,13 +134,23 @@ def parse_space(name: str):
             return KernelSpace("nngp_relu", depth=int(depth))
     if name.startswith("rf-") and name[3:].isdigit() and 1 <= int(name[3:]) <= 10**6:
         return RandomFeatureSpace(int(name[3:]), depth=1)
-    raise ValueError(f"--space: unknown space {name!r} (rbf, laplacian, matern32, matern52, linear, polynomial, "
-                     f"nngp, nngp-<depth> with depth 1..1000, rf-<width> with width 1..10^6)")
+    raise ValueError(
+        f"--space: unknown space {name!r} (rbf, laplacian, matern32, matern52, linear, polynomial, "
+        f"nngp, nngp-<depth> with depth 1..1000, rf-<width> with width 1..10^6)"
+    )
 
 
-def compute_report(task, spaces=DEFAULT_SPACES, errors=None, n_hypotheses: int = 10_000, seed: int = 0,
-                   n_boot: int = 200, difficulty_error: float = 0.01, device: str = "cpu",
-                   progress: bool = True) -> dict:
+def compute_report(
+    task,
+    spaces=DEFAULT_SPACES,
+    errors=None,
+    n_hypotheses: int = 10_000,
+    seed: int = 0,
+    n_boot: int = 200,
+    difficulty_error: float = 0.01,
+    device: str = "cpu",
+    progress: bool = True,
+) -> dict:
     """Everything the command prints and writes: the task's difficulty, then per space and error the
     exact bits (kernel spaces), the published sample-and-fit bits with its interval and the empirical
     fraction, all from one ``inductive_bias`` call per space (one posterior, one sampling, one fit)."""
@@ -156,8 +182,19 @@ def compute_report(task, spaces=DEFAULT_SPACES, errors=None, n_hypotheses: int =
     results = {}
     for name, space in parsed.items():
         method = "both" if isinstance(space, KernelSpace) else "sample"
-        results[name] = inductive_bias(space, X_train, task.y_train, X_test, task.y_test, None, method=method,
-                                       n_hypotheses=n_hypotheses, seed=seed, n_boot=n_boot, progress=progress)
+        results[name] = inductive_bias(
+            space,
+            X_train,
+            task.y_train,
+            X_test,
+            task.y_test,
+            None,
+            method=method,
+            n_hypotheses=n_hypotheses,
+            seed=seed,
+            n_boot=n_boot,
+            progress=progress,
+        )
         timings[f"{name}_s"] = sum(results[name].timings.values())
     if errors is None:  # a few errors below the smallest exact mean test MSE
         smallest = min(r.distribution.mean() for r in results.values() if r.method == "exact")
@@ -171,29 +208,60 @@ def compute_report(task, spaces=DEFAULT_SPACES, errors=None, n_hypotheses: int =
             exact[name] = read.distribution
         fit = sampled.distribution
         for i, error in enumerate(errors):
-            interval = None if sampled.interval is None else (float(sampled.interval[i][0]),
-                                                              float(sampled.interval[i][1]))
-            row = {"space": name, "error": float(error), "sample_bits": float(sampled.bits[i]),
-                   "sample_interval": interval, "extrapolated": bool(sampled.extrapolated[i]),
-                   "empirical_fraction": float(sampled.empirical_fraction[i]),
-                   "fit": {"df": fit.df, "nc": fit.nc, "scale": fit.scale}}
+            interval = (
+                None if sampled.interval is None else (float(sampled.interval[i][0]), float(sampled.interval[i][1]))
+            )
+            row = {
+                "space": name,
+                "error": float(error),
+                "sample_bits": float(sampled.bits[i]),
+                "sample_interval": interval,
+                "extrapolated": bool(sampled.extrapolated[i]),
+                "empirical_fraction": float(sampled.empirical_fraction[i]),
+                "fit": {"df": fit.df, "nc": fit.nc, "scale": fit.scale},
+            }
             if read.method == "exact":
-                row.update(exact_bits=float(read.bits[i]), exact_method=str(read.evaluation[i]),
-                           exact_reason=read.reason)
+                row.update(
+                    exact_bits=float(read.bits[i]), exact_method=str(read.evaluation[i]), exact_reason=read.reason
+                )
             rows.append(row)
     return {
-        "task": {"name": task.name, "n_train": len(task.X_train), "n_test": len(task.X_test),
-                 "features": task.X_train.shape[1], "classes": difficulty.classes},
-        "difficulty": {"error": difficulty_error, "n": difficulty.n, "m": difficulty.m,
-                       "m_estimate": difficulty.m_estimate, "R": difficulty.R, "delta": difficulty.delta,
-                       "bits": difficulty.bits, "log10_bits": difficulty.log10_bits},
-        "errors": [float(e) for e in errors], "rows": rows,
-        "parameters": {"spaces": list(spaces), "n_hypotheses": n_hypotheses, "seed": seed, "n_boot": n_boot,
-                       "device": device},
-        "versions": {"inductive_bias": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
-                     "python": platform.python_version(), "build": _backend.build_info()},
+        "task": {
+            "name": task.name,
+            "n_train": len(task.X_train),
+            "n_test": len(task.X_test),
+            "features": task.X_train.shape[1],
+            "classes": difficulty.classes,
+        },
+        "difficulty": {
+            "error": difficulty_error,
+            "n": difficulty.n,
+            "m": difficulty.m,
+            "m_estimate": difficulty.m_estimate,
+            "R": difficulty.R,
+            "delta": difficulty.delta,
+            "bits": difficulty.bits,
+            "log10_bits": difficulty.log10_bits,
+        },
+        "errors": [float(e) for e in errors],
+        "rows": rows,
+        "parameters": {
+            "spaces": list(spaces),
+            "n_hypotheses": n_hypotheses,
+            "seed": seed,
+            "n_boot": n_boot,
+            "device": device,
+        },
+        "versions": {
+            "inductive_bias": __version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "python": platform.python_version(),
+            "build": _backend.build_info(),
+        },
         "timings": timings,
-        "_samples": samples, "_exact": exact,
+        "_samples": samples,
+        "_exact": exact,
     }
 
 
@@ -235,9 +303,17 @@ def run_report(args) -> int:
 
     _check_outputs(args)
     task = _load(args, args.test_fraction)
-    report = compute_report(task, spaces=tuple(args.space or DEFAULT_SPACES), errors=args.error,
-                     n_hypotheses=args.n_hypotheses, seed=args.seed, n_boot=args.n_boot,
-                     difficulty_error=args.difficulty_error, device=args.device, progress=not args.quiet)
+    report = compute_report(
+        task,
+        spaces=tuple(args.space or DEFAULT_SPACES),
+        errors=args.error,
+        n_hypotheses=args.n_hypotheses,
+        seed=args.seed,
+        n_boot=args.n_boot,
+        difficulty_error=args.difficulty_error,
+        device=args.device,
+        progress=not args.quiet,
+    )
     print(format_report(report))
     if args.json:
         _write_json(args.json, {key: value for key, value in report.items() if not key.startswith("_")})
@@ -257,8 +333,10 @@ def run_difficulty(args) -> int:
         X = np.concatenate([task.X_train, task.X_test])
         y = np.concatenate([task.y_train, task.y_test])
         result = task_difficulty(X, y, args.error)
-        print(f"{task.name}: n = {result.n}, m = {result.m:g} (estimate {result.m_estimate:.2f}), R = {result.R:.4g}, "
-              f"delta = {result.delta:.4g}, classes = {result.classes}")
+        print(
+            f"{task.name}: n = {result.n}, m = {result.m:g} (estimate {result.m_estimate:.2f}), R = {result.R:.4g}, "
+            f"delta = {result.delta:.4g}, classes = {result.classes}"
+        )
         bound = result.bound
     else:
         missing = [name for name in ("n", "m", "R", "delta", "classes") if getattr(args, name) is None]
@@ -266,11 +344,29 @@ def run_difficulty(args) -> int:
             raise ValueError(f"--{missing[0]}: needed without --data (give --n, --m, --R, --delta, --classes)")
         bound = difficulty.classification(args.n, args.m, args.R, args.delta, args.classes, args.error)
     if args.json:
-        inputs = ({"n": result.n, "m": result.m, "m_estimate": result.m_estimate, "R": result.R, "delta": result.delta,
-                   "classes": result.classes} if args.data else
-                  {"n": args.n, "m": args.m, "R": args.R, "delta": args.delta, "classes": args.classes})
-        _write_json(args.json, {"error": args.error, "inputs": inputs, "bits": bound.bits,
-                                "log10_bits": bound.log10_bits, "vacuous": bound.vacuous, "reason": bound.reason})
+        inputs = (
+            {
+                "n": result.n,
+                "m": result.m,
+                "m_estimate": result.m_estimate,
+                "R": result.R,
+                "delta": result.delta,
+                "classes": result.classes,
+            }
+            if args.data
+            else {"n": args.n, "m": args.m, "R": args.R, "delta": args.delta, "classes": args.classes}
+        )
+        _write_json(
+            args.json,
+            {
+                "error": args.error,
+                "inputs": inputs,
+                "bits": bound.bits,
+                "log10_bits": bound.log10_bits,
+                "vacuous": bound.vacuous,
+                "reason": bound.reason,
+            },
+        )
     if bound.vacuous:
         print(f"the bound is vacuous: {bound.reason}")
     elif math.isinf(bound.log10_bits):
@@ -283,8 +379,10 @@ def run_difficulty(args) -> int:
 def run_bench(args) -> int:
     script = Path(__file__).resolve().parents[2] / "benchmarks" / "run_all.py"
     if not script.is_file():
-        raise ValueError("bench: the benchmarks ship with the source checkout, not the installed package; run "
-                         "python benchmarks/run_all.py there")
+        raise ValueError(
+            "bench: the benchmarks ship with the source checkout, not the installed package; run "
+            "python benchmarks/run_all.py there"
+        )
     return subprocess.call([sys.executable, str(script)] + (["--full"] if args.full else []))
 
 
@@ -300,7 +398,7 @@ def _options_after_command(argv: list[str]) -> list[str]:
     command, before = argv[position], argv[:position]
     if command != "report":
         raise ValueError(f"{before[0]}: options before '{command}' would be ignored; write them after it")
-    return [command, *before, *argv[position + 1:]]
+    return [command, *before, *argv[position + 1 :]]
 
 
 def main(argv: list[str] | None = None) -> int:

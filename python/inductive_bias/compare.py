@@ -4,8 +4,9 @@ space answered once by ``inductive_bias`` (one posterior or one sampling for all
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -61,10 +62,21 @@ class Comparison:
     def __str__(self) -> str:
         return format_table(
             ["space", "error", "bits", "interval (bits)", "method", "seconds"],
-            [[r.space, f"{r.error:.4g}", format_bits(r.bits) + ("*" if r.extrapolated else ""),
-              format_interval(r.interval), r.method, f"{r.seconds:.2f}"] for r in self.rows],
+            [
+                [
+                    r.space,
+                    f"{r.error:.4g}",
+                    format_bits(r.bits) + ("*" if r.extrapolated else ""),
+                    format_interval(r.interval),
+                    r.method,
+                    f"{r.seconds:.2f}",
+                ]
+                for r in self.rows
+            ],
             footnote="* the error lies below every sampled loss: the fitted tail is extrapolated"
-            if any(r.extrapolated for r in self.rows) else "")
+            if any(r.extrapolated for r in self.rows)
+            else "",
+        )
 
     __repr__ = __str__
 
@@ -92,19 +104,35 @@ class Comparison:
             _, ax = plt.subplots(figsize=(6.4, 4.2))
         for name in dict.fromkeys(r.space for r in self.rows):
             rows = sorted((r for r in self.rows if r.space == name), key=lambda r: r.error)
-            plot_bits(ax, [r.error for r in rows], [r.bits for r in rows], [r.interval for r in rows],
-                      [r.extrapolated for r in rows], label=name)
-        style_bits_axes(ax, [r.error for r in self.rows], [r.bits for r in self.rows],
-                        any(r.extrapolated for r in self.rows))
+            plot_bits(
+                ax,
+                [r.error for r in rows],
+                [r.bits for r in rows],
+                [r.interval for r in rows],
+                [r.extrapolated for r in rows],
+                label=name,
+            )
+        style_bits_axes(
+            ax, [r.error for r in self.rows], [r.bits for r in self.rows], any(r.extrapolated for r in self.rows)
+        )
         if path is not None:
             ax.figure.tight_layout()
             ax.figure.savefig(path, dpi=120)
         return ax
 
 
-def compare(spaces: dict, X_train: Array, Y_train: Array, X_test: Array, Y_test: Array, errors: Sequence[float],
-            n_hypotheses: int = 1000, seed: Any = 0, n_boot: int = 100, progress: bool | Callable = False
-            ) -> Comparison:
+def compare(
+    spaces: dict,
+    X_train: Array,
+    Y_train: Array,
+    X_test: Array,
+    Y_test: Array,
+    errors: Sequence[float],
+    n_hypotheses: int = 1000,
+    seed: Any = 0,
+    n_boot: int = 100,
+    progress: bool | Callable = False,
+) -> Comparison:
     """Inductive bias of each space at each error (``inductive_bias`` with ``method="auto"``: exact for
     kernel spaces, the published sample-and-fit with a bootstrap interval for every other space).
 
@@ -138,8 +166,18 @@ def compare(spaces: dict, X_train: Array, Y_train: Array, X_test: Array, Y_test:
     rows = []
     for name, space in spaces.items():
         begin = time.perf_counter()
-        result = inductive_bias(space, X_train, Y_train, X_test, Y_test, targets, n_hypotheses=n_hypotheses, seed=seed,
-                                n_boot=n_boot, progress=progress)
+        result = inductive_bias(
+            space,
+            X_train,
+            Y_train,
+            X_test,
+            Y_test,
+            targets,
+            n_hypotheses=n_hypotheses,
+            seed=seed,
+            n_boot=n_boot,
+            progress=progress,
+        )
         seconds = (time.perf_counter() - begin) / targets.size
         bits = np.asarray(result.bits)
         extrapolated = np.broadcast_to(np.asarray(result.extrapolated), targets.shape)
@@ -149,8 +187,14 @@ def compare(spaces: dict, X_train: Array, Y_train: Array, X_test: Array, Y_test:
             if result.interval is not None:
                 scale = _validation.UNITS[result.unit] / _validation.UNITS["bits"]
                 interval = (float(result.interval[i][0]) * scale, float(result.interval[i][1]) * scale)
-            method = f"exact ({evaluation[i]})" if result.method == "exact" else \
-                "sample (extrapolated)" if extrapolated[i] else "sample"
-            rows.append(ComparisonRow(name, float(error), float(bits[i]), interval, method, seconds,
-                                      bool(extrapolated[i])))
+            method = (
+                f"exact ({evaluation[i]})"
+                if result.method == "exact"
+                else "sample (extrapolated)"
+                if extrapolated[i]
+                else "sample"
+            )
+            rows.append(
+                ComparisonRow(name, float(error), float(bits[i]), interval, method, seconds, bool(extrapolated[i]))
+            )
     return Comparison(rows)

@@ -81,6 +81,15 @@ def kernel_matrix(space, A: Array, B: Array, params: dict | None = None) -> Arra
         if xp is np:
             _native.kernel_tile(kind, params, out, norms_a, norms_b, out, _backend.get_num_threads())
         else:
-            _backend.native_cuda.kernel_tile(kind, params, out.data.ptr, norms_a.data.ptr, norms_b.data.ptr,
-                                              A.shape[0], B.shape[0], out.data.ptr, _backend.current_stream())
+            _backend.native_cuda.kernel_tile(
+                kind,
+                params,
+                out.data.ptr,
+                norms_a.data.ptr,
+                norms_b.data.ptr,
+                A.shape[0],
+                B.shape[0],
+                out.data.ptr,
+                _backend.current_stream(),
+            )
     return restore(out)

@@ -62,8 +62,13 @@ def _split(X, y, test_fraction: float, seed: int, name: str) -> Task:
     return Task(name, X[order[n_test:]], y[order[n_test:]], X[order[:n_test]], y[order[:n_test]])
 
 
-def load_task(data: str | None = None, labels: str | None = None, test_fraction: float = 0.44, seed: int = 0,
-              label_column: str | None = None) -> Task:
+def load_task(
+    data: str | None = None,
+    labels: str | None = None,
+    test_fraction: float = 0.44,
+    seed: int = 0,
+    label_column: str | None = None,
+) -> Task:
     """Load the built-in digits task or a task from a user's file, split into training and test sets.
 
     The built-in task is scikit-learn's bundled digits, pixels / 16: 1000 train, 797 test. User
@@ -127,8 +132,9 @@ def load_task(data: str | None = None, labels: str | None = None, test_fraction:
                 return Task(path.name, archive["X_train"], archive["y_train"], archive["X_test"], archive["y_test"])
             if {"X", "y"} <= keys:
                 return _split(archive["X"], archive["y"], test_fraction, seed, path.name)
-            raise ValueError(f"data: {path.name} has keys {sorted(keys)}; expected X_train, y_train, X_test, "
-                             f"y_test or X, y")
+            raise ValueError(
+                f"data: {path.name} has keys {sorted(keys)}; expected X_train, y_train, X_test, y_test or X, y"
+            )
     if path.suffix == ".npy":
         if labels is None:
             raise ValueError("labels: a .npy feature file needs its labels as another .npy (labels=...)")

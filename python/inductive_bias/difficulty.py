@@ -9,11 +9,10 @@ meaningless number.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 from . import _validation
-
-
 
 __all__ = ["BoundResult", "bound", "classification", "control", "few_shot", "union", "eigenvalue_count"]
 
@@ -82,16 +81,16 @@ class BoundResult:
     (False, 16.17, 10.0, 9.0)
     """
 
-    bits: float                 # inf when separation is 0; nan when vacuous
+    bits: float  # inf when separation is 0; nan when vacuous
     log10_bits: float
     vacuous: bool
-    reason: str                 # why the bound is vacuous or infinite ("" otherwise)
-    K: float                    # number of frequencies per dimension
-    log_E: float                # log of the eigenvalue count E
-    log_dim_theta_q: float      # log of dim_theta_q = 2 D P E - n D (nan when <= 0)
+    reason: str  # why the bound is vacuous or infinite ("" otherwise)
+    K: float  # number of frequencies per dimension
+    log_E: float  # log of the eigenvalue count E
+    log_dim_theta_q: float  # log of dim_theta_q = 2 D P E - n D (nan when <= 0)
     L_f: float
     log_W: float
-    bracket_bits: float         # the factor multiplying dim_theta_q
+    bracket_bits: float  # the factor multiplying dim_theta_q
     parameters: dict
 
     @property
@@ -103,11 +102,8 @@ class BoundResult:
         float
             ``E``: ``inf`` when ``delta = 0``, NaN for :func:`control`.
 
-        Raises
-        ------
-        OverflowError
-            If ``E`` exceeds the range of a double (``log_E`` above about 709.78, e.g. intrinsic
-            dimensions of a few hundred): read ``log_E`` instead.
+        ``inf`` also where ``E`` exceeds the range of a double (``log_E`` above about 709.78, e.g.
+        intrinsic dimensions of a few hundred): ``log_E`` holds the value.
 
         Examples
         --------
@@ -119,7 +115,7 @@ class BoundResult:
         >>> round(r.E, 9)
         7.0
         """
-        return math.exp(self.log_E)
+        return _exp_or_inf(self.log_E)
 
     @property
     def dim_theta_q(self) -> float:
@@ -128,14 +124,9 @@ class BoundResult:
         Returns
         -------
         float
-            ``dim_theta_q``, or ``-inf`` where ``log_dim_theta_q`` is not finite (NaN: the
-            dimension is ``<= 0`` and the bound vacuous).
-
-        Raises
-        ------
-        OverflowError
-            If the dimension exceeds the range of a double (``log_dim_theta_q`` above about
-            709.78): read ``log_dim_theta_q`` instead.
+            ``dim_theta_q``; ``-inf`` where ``log_dim_theta_q`` is NaN (the dimension is ``<= 0``
+            and the bound vacuous); ``inf`` where it is ``inf`` (``delta = 0``) or beyond the range
+            of a double (``log_dim_theta_q`` above about 709.78, which holds the value).
 
         Examples
         --------
@@ -147,11 +138,16 @@ class BoundResult:
         >>> difficulty.bound(error=0.01, n=10**9, m=1, R=1.0, delta=0.5, P=2, D=1).dim_theta_q
         -inf
         """
-        return math.exp(self.log_dim_theta_q) if math.isfinite(self.log_dim_theta_q) else -math.inf
+        return -math.inf if math.isnan(self.log_dim_theta_q) else _exp_or_inf(self.log_dim_theta_q)
 
 
 def _positive(name: str, value) -> float:
     return _validation.number(name, value)
+
+
+def _exp_or_inf(log_value: float) -> float:
+    """exp, with inf past the largest double instead of OverflowError."""
+    return math.inf if log_value > math.log(sys.float_info.max) else math.exp(log_value)
 
 
 def target_error(error) -> float:
@@ -169,8 +165,10 @@ def _log_rising_fraction(x: float, f: float) -> float:
     X = x + shift
     d2, d3 = f * f - f, f**3 - 1.5 * f * f + 0.5 * f  # B_k(f) - B_k(0)
     d4, d5 = f**4 - 2 * f**3 + f * f, f**5 - 2.5 * f**4 + 5 / 3 * f**3 - f / 6
-    return math.fsum([f * math.log(X), d2 / (2 * X), -d3 / (6 * X**2), d4 / (12 * X**3), -d5 / (20 * X**4)]
-                     + [-math.log1p(f / (x + i)) for i in range(shift)])
+    return math.fsum(
+        [f * math.log(X), d2 / (2 * X), -d3 / (6 * X**2), d4 / (12 * X**3), -d5 / (20 * X**4)]
+        + [-math.log1p(f / (x + i)) for i in range(shift)]
+    )
 
 
 def eigenvalue_count(m: float, R: float, delta: float) -> tuple[float, float]:
@@ -281,23 +279,57 @@ def bound(error: float, n: float, m: float, R: float, delta: float, P: float, D:
     delta = _validation.number("delta", delta, allow_low=True)
     parameters = dict(error=error, n=n, m=m, R=R, delta=delta, P=P, D=D, B=B)
     if delta == 0:
-        return BoundResult(math.inf, math.inf, False, "delta = 0: points of different classes coincide, so no "
-                           "finite resolution separates them and the bound is infinite",
-                           math.inf, math.inf, math.inf, math.inf, math.nan, math.inf, parameters)
+        return BoundResult(
+            math.inf,
+            math.inf,
+            False,
+            "delta = 0: points of different classes coincide, so no "
+            "finite resolution separates them and the bound is infinite",
+            math.inf,
+            math.inf,
+            math.inf,
+            math.inf,
+            math.nan,
+            math.inf,
+            parameters,
+        )
     K, log_E = eigenvalue_count(m, R, delta)
     log_n = math.log(n)
     L_f = K * math.sqrt(D) / R
-    log_W = (0.5 * math.log(m / 6) + (_LN2 + (m + 1) / 2 * math.log(math.pi) + math.log(P) - math.lgamma((m + 1) / 2)) / m
-             + math.log(R) - log_n / m)
-    bracket = (math.log2(B) + 0.5 * math.log2(D) + 0.5 * math.log2(P) - math.log2(error) + math.log2(L_f) + log_W / _LN2)
+    log_W = (
+        0.5 * math.log(m / 6)
+        + (_LN2 + (m + 1) / 2 * math.log(math.pi) + math.log(P) - math.lgamma((m + 1) / 2)) / m
+        + math.log(R)
+        - log_n / m
+    )
+    bracket = math.log2(B) + 0.5 * math.log2(D) + 0.5 * math.log2(P) - math.log2(error) + math.log2(L_f) + log_W / _LN2
     # dim_theta_q = D (2 P E - n)
-    return _product(math.log(D), math.log(2 * P) + log_E, log_n, bracket,
-                    "dim_theta_q = 2 D P E - n D <= 0: the training set already pins down every frequency",
-                    parameters, K=K, log_E=log_E, L_f=L_f, log_W=log_W)
+    return _product(
+        math.log(D),
+        math.log(2 * P) + log_E,
+        log_n,
+        bracket,
+        "dim_theta_q = 2 D P E - n D <= 0: the training set already pins down every frequency",
+        parameters,
+        K=K,
+        log_E=log_E,
+        L_f=L_f,
+        log_W=log_W,
+    )
 
 
-def _product(log_factor: float, log_count: float, log_n: float, bracket: float, empty_reason: str, parameters: dict,
-             K: float = math.nan, log_E: float = math.nan, L_f: float = math.nan, log_W: float = math.nan) -> BoundResult:
+def _product(
+    log_factor: float,
+    log_count: float,
+    log_n: float,
+    bracket: float,
+    empty_reason: str,
+    parameters: dict,
+    K: float = math.nan,
+    log_E: float = math.nan,
+    L_f: float = math.nan,
+    log_W: float = math.nan,
+) -> BoundResult:
     """bits = e^log_factor (e^log_count - n) * bracket, in logs; vacuous (with the reasons) when the
     dimension or the bracket is not positive."""
     log_dim = log_factor + log_count + math.log1p(-math.exp(log_n - log_count)) if log_count > log_n else math.nan
@@ -305,8 +337,9 @@ def _product(log_factor: float, log_count: float, log_n: float, bracket: float, 
     if not bracket > 0:
         reasons.append(f"the bracket is {bracket:.3g} <= 0")
     if reasons:
-        return BoundResult(math.nan, math.nan, True, "; ".join(reasons), K, log_E, log_dim, L_f, log_W, bracket,
-                           parameters)
+        return BoundResult(
+            math.nan, math.nan, True, "; ".join(reasons), K, log_E, log_dim, L_f, log_W, bracket, parameters
+        )
     log_bits = log_dim + math.log(bracket)
     bits = math.exp(log_bits) if log_bits < 709 else math.inf
     return BoundResult(bits, log_bits / _LN10, False, "", K, log_E, log_dim, L_f, log_W, bracket, parameters)
@@ -405,13 +438,20 @@ def control(m: float, D: float, n: float, delta: float, error: float) -> BoundRe
     m, D, n, delta = (_positive(name, v) for name, v in (("m", m), ("D", D), ("n", n), ("delta", delta)))
     parameters = dict(error=error, n=n, m=m, delta=delta, D=D)
     log_volume = _LN2 + m * math.log(2 * math.pi / delta) + m / 2 * math.log(math.pi) - math.lgamma(m / 2 + 1)
-    bracket = (math.log2(4 * math.pi**2 / math.sqrt(6)) + math.log2(D) + 0.5 * math.log2(m) - math.log2(delta)
-               - math.log2(n) / m - math.log2(error))
+    bracket = (
+        math.log2(4 * math.pi**2 / math.sqrt(6))
+        + math.log2(D)
+        + 0.5 * math.log2(m)
+        - math.log2(delta)
+        - math.log2(n) / m
+        - math.log2(error)
+    )
     return _product(math.log(D), log_volume, math.log(n), bracket, "the state-space volume term is <= n", parameters)
 
 
-def few_shot(error: float, n: float, m_within: float, m_across: float, R: float, delta: float,
-             ways: int) -> BoundResult:
+def few_shot(
+    error: float, n: float, m_within: float, m_across: float, R: float, delta: float, ways: int
+) -> BoundResult:
     """The bound for few-shot meta-learning over ``ways``-way tasks.
 
     :func:`bound` with, for ``w = ways``: output dimension ``2 w (w-1) E(m_within)`` (``E`` at
@@ -460,8 +500,16 @@ def few_shot(error: float, n: float, m_within: float, m_across: float, R: float,
     m_within = _positive("m_within", m_within)
     _, log_E = eigenvalue_count(m_within, _positive("R", R), _positive("delta", delta))
     output_dimension = 2 * ways * (ways - 1) * math.exp(log_E)
-    return bound(error, n, m_across + (ways - 1) * m_within, R * math.sqrt(ways), delta, P=1.0, D=output_dimension,
-                 B=math.sqrt(ways * (ways - 1)))
+    return bound(
+        error,
+        n,
+        m_across + (ways - 1) * m_within,
+        R * math.sqrt(ways),
+        delta,
+        P=1.0,
+        D=output_dimension,
+        B=math.sqrt(ways * (ways - 1)),
+    )
 
 
 def union(a: BoundResult, b: BoundResult) -> BoundResult:
@@ -500,5 +548,13 @@ def union(a: BoundResult, b: BoundResult) -> BoundResult:
         if not isinstance(task, BoundResult) or "P" not in task.parameters:
             raise TypeError(f"{name}: expected the result of difficulty.classification or difficulty.bound")
     pa, pb = a.parameters, b.parameters
-    return bound(pa["error"], pa["n"] * pb["n"], pa["m"] + pb["m"], math.hypot(pa["R"], pb["R"]), pa["delta"],
-                 P=pa["P"] * pb["P"], D=pa["P"], B=1.0)
+    return bound(
+        pa["error"],
+        pa["n"] * pb["n"],
+        pa["m"] + pb["m"],
+        math.hypot(pa["R"], pb["R"]),
+        pa["delta"],
+        P=pa["P"] * pb["P"],
+        D=pa["P"],
+        B=1.0,
+    )

@@ -73,8 +73,9 @@ def data_radius(X: Array) -> float:
 
 
 @_backend.on_device_of_first_argument
-def intrinsic_dimension(X: Array, k: int = 5, method: str = "mle", n_samples: int | None = None,
-                        seed: int = 0) -> float:
+def intrinsic_dimension(
+    X: Array, k: int = 5, method: str = "mle", n_samples: int | None = None, seed: int = 0
+) -> float:
     """Intrinsic dimension ``m`` from exact nearest-neighbour distances ``T_1 <= ... <= T_k``.
 
     ``"mle"`` (Levina-Bickel, as published): 1 / mean over points and j < k of log(T_k / T_j).
@@ -143,8 +144,15 @@ def intrinsic_dimension(X: Array, k: int = 5, method: str = "mle", n_samples: in
 
 
 @_backend.on_device_of_first_argument
-def class_separation(X: Array, y: Array, method: str = "exact", n_samples: int | None = None, seed: int = 0,
-                     n_pairs: int = 1_000_000, n_extremes: int = 2000) -> float:
+def class_separation(
+    X: Array,
+    y: Array,
+    method: str = "exact",
+    n_samples: int | None = None,
+    seed: int = 0,
+    n_pairs: int = 1_000_000,
+    n_extremes: int = 2000,
+) -> float:
     """The class separation ``delta``: the smallest distance between points of different classes.
 
     ``"exact"``: over all pairs (nearest other-class neighbour of every point). ``"sample"``: exactly
@@ -211,8 +219,15 @@ def class_separation(X: Array, y: Array, method: str = "exact", n_samples: int |
     if method == "exact":
         distances, _ = nearest_neighbors(X, 1, labels=labels)
         return float(distances.min())
-    return _evt_separation(X, labels, classes, rng, _validation.integer("n_pairs", n_pairs, 10),
-                           _validation.integer("n_extremes", n_extremes, 2), xp)
+    return _evt_separation(
+        X,
+        labels,
+        classes,
+        rng,
+        _validation.integer("n_pairs", n_pairs, 10),
+        _validation.integer("n_extremes", n_extremes, 2),
+        xp,
+    )
 
 
 def _evt_separation(X, labels, classes, rng, n_pairs, n_extremes, xp) -> float:
@@ -240,7 +255,11 @@ def _evt_separation(X, labels, classes, rng, n_pairs, n_extremes, xp) -> float:
     m1, m2 = logs.mean(), (logs * logs).mean()
     gamma = m1 + 1 - 0.5 / (1 - m1 * m1 / m2)  # moment estimator of the extreme-value index
     scale = n_extremes / n_pairs * n * n * (1 - 1 / classes)
-    extreme = threshold * m1 * (scale**gamma - 1) / gamma + threshold if gamma != 0 else threshold * (1 + m1 * math.log(scale))
+    extreme = (
+        threshold * m1 * (scale**gamma - 1) / gamma + threshold
+        if gamma != 0
+        else threshold * (1 + m1 * math.log(scale))
+    )
     return float(min(1.0 / extreme, 1.0 / inverse[-1]))
 
 
@@ -309,7 +328,7 @@ class TaskDifficulty:
     bits: float
     log10_bits: float
     n: int
-    m: float                # the dimension used (the estimate rounded, as published)
+    m: float  # the dimension used (the estimate rounded, as published)
     m_estimate: float
     R: float
     delta: float
@@ -320,8 +339,16 @@ class TaskDifficulty:
 
 
 @_backend.on_device_of_first_argument
-def task_difficulty(X: Array, y: Array, error: float, k: int = 5, separation: str = "exact", m: float | None = None,
-                    n_samples: int | None = None, seed: int = 0) -> TaskDifficulty:
+def task_difficulty(
+    X: Array,
+    y: Array,
+    error: float,
+    k: int = 5,
+    separation: str = "exact",
+    m: float | None = None,
+    n_samples: int | None = None,
+    seed: int = 0,
+) -> TaskDifficulty:
     """The difficulty of a classification task in bits, from its data alone.
 
     Estimates ``n``, ``m``, ``R`` and ``delta`` from ``(X, y)`` and evaluates the classification
@@ -388,6 +415,16 @@ def task_difficulty(X: Array, y: Array, error: float, k: int = 5, separation: st
     timings["separation_s"] = time.perf_counter() - begin
     m_used = max(1.0, float(round(m_estimate)))
     result = difficulty.classification(X.shape[0], m_used, R, delta, classes, error)
-    return TaskDifficulty(bits=result.bits, log10_bits=result.log10_bits, n=X.shape[0], m=m_used,
-                          m_estimate=m_estimate, R=R, delta=delta, classes=classes, error=error, bound=result,
-                          timings=timings)
+    return TaskDifficulty(
+        bits=result.bits,
+        log10_bits=result.log10_bits,
+        n=X.shape[0],
+        m=m_used,
+        m_estimate=m_estimate,
+        R=R,
+        delta=delta,
+        classes=classes,
+        error=error,
+        bound=result,
+        timings=timings,
+    )

@@ -43,16 +43,25 @@ def gpu_blocks_per_product(t: int, r: int, k: int, itemsize: int) -> int:
     return 1 << (max(1, min(16, DEFAULT_MEMORY_BYTES // per_block)).bit_length() - 1)
 
 
-def default_batch_size(n_hypotheses: int, t: int, r: int, k: int, itemsize: int,
-                       memory_bytes: int = DEFAULT_MEMORY_BYTES) -> int:
+def default_batch_size(
+    n_hypotheses: int, t: int, r: int, k: int, itemsize: int, memory_bytes: int = DEFAULT_MEMORY_BYTES
+) -> int:
     """Hypotheses per batch so that the work buffers (Z and the products, twice) fit `memory_bytes`."""
     per_hypothesis = max(1, 2 * k * (r + t) * itemsize)
     return max(1, min(n_hypotheses, memory_bytes // per_hypothesis))
 
 
-def sample_gaussian_losses(mean: Array, factor: Array, targets: Array, n_hypotheses: int, seed: int = 0,
-                           loss: str = "mse", batch_size: int | None = None, start: int = 0,
-                           progress: bool | Callable = False) -> Array:
+def sample_gaussian_losses(
+    mean: Array,
+    factor: Array,
+    targets: Array,
+    n_hypotheses: int,
+    seed: int = 0,
+    loss: str = "mse",
+    batch_size: int | None = None,
+    start: int = 0,
+    progress: bool | Callable = False,
+) -> Array:
     """Test losses of ``n_hypotheses`` random hypotheses ``mean + factor @ z``.
 
     Hypothesis ``i`` draws ``z_i [r, k]`` from Philox substream ``i`` of ``seed``, so its loss
@@ -205,6 +214,7 @@ def sample_gaussian_losses(mean: Array, factor: Array, targets: Array, n_hypothe
             return max(0, min(high, end_index) - max(low, start))
 
         with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
+
             def side(i):  # runs beside multiply(i): reduce batch i-1, draw batch i+1
                 if i > 0:
                     reduce(i - 1)
@@ -251,8 +261,18 @@ class CudaSamplerOps:
         _backend.native_cuda.fill_normal(out.data.ptr, self.dtype, n_streams, n, seed, first_stream, 0, self.stream)
 
     def losses(self, loss, products, offset, labels, out, k, t):
-        _backend.native_cuda.gaussian_losses(loss, self.dtype, products.data.ptr, offset.data.ptr,
-                                              labels.data.ptr, out.data.ptr, out.shape[0], k, t, self.stream)
+        _backend.native_cuda.gaussian_losses(
+            loss,
+            self.dtype,
+            products.data.ptr,
+            offset.data.ptr,
+            labels.data.ptr,
+            out.data.ptr,
+            out.shape[0],
+            k,
+            t,
+            self.stream,
+        )
 
 
 def sampler_ops(xp, dtype):

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _backend, _quantile, _validation
-from ._backend import _native
 from ._arrays import Array, on_host
+from ._backend import _native
 
 __all__ = ["GeneralizedChi2", "Gchi2Evaluation"]
 
@@ -134,8 +134,14 @@ class GeneralizedChi2:
     ([0.5, 2.0], [2.0, 1.0], [1.5, 0.0])
     """
 
-    def __init__(self, weights: Array, dofs: int | Array = 1, noncentralities: float | Array = 0, offset: float = 0.0,
-                 max_terms: int = 5000):
+    def __init__(
+        self,
+        weights: Array,
+        dofs: int | Array = 1,
+        noncentralities: float | Array = 0,
+        offset: float = 0.0,
+        max_terms: int = 5000,
+    ):
         weights = np.asarray(weights, dtype=np.float64).ravel()
         try:
             dofs = np.broadcast_to(np.asarray(dofs, dtype=np.float64), weights.shape)
@@ -209,21 +215,36 @@ class GeneralizedChi2:
         flat = np.ascontiguousarray(values.ravel())
         if self.weights.size == 0:  # the constant offset
             above = flat >= self.offset
-            return Gchi2Evaluation(np.where(above, 0.0, -np.inf).reshape(values.shape),
-                                   np.where(above, -np.inf, 0.0).reshape(values.shape), np.zeros(values.shape),
-                                   np.full(values.shape, "none"))
-        log_cdf, log_sf, error, used = _native.gchi2_evaluate(self.weights, self.dofs, self.noncentralities,
-                                                              self.offset, flat, _METHODS[method], self.max_terms,
-                                                              _backend.get_num_threads())
+            return Gchi2Evaluation(
+                np.where(above, 0.0, -np.inf).reshape(values.shape),
+                np.where(above, -np.inf, 0.0).reshape(values.shape),
+                np.zeros(values.shape),
+                np.full(values.shape, "none"),
+            )
+        log_cdf, log_sf, error, used = _native.gchi2_evaluate(
+            self.weights,
+            self.dofs,
+            self.noncentralities,
+            self.offset,
+            flat,
+            _METHODS[method],
+            self.max_terms,
+            _backend.get_num_threads(),
+        )
         if method == "ruben" and np.any(np.isnan(log_cdf)):
-            raise ValueError(f"method: Ruben's series did not converge within max_terms={self.max_terms} terms at "
-                             f"some x; raise max_terms or use method='auto'")
+            raise ValueError(
+                f"method: Ruben's series did not converge within max_terms={self.max_terms} terms at "
+                f"some x; raise max_terms or use method='auto'"
+            )
         if method == "inversion" and np.any(np.isnan(log_cdf)):
-            raise ValueError("method: the inversion could not reach 1e-6 within its budget at some x (few degrees "
-                             "of freedom decay slowly); use method='auto'")
+            raise ValueError(
+                "method: the inversion could not reach 1e-6 within its budget at some x (few degrees "
+                "of freedom decay slowly); use method='auto'"
+            )
         shape = values.shape
-        return Gchi2Evaluation(log_cdf.reshape(shape), log_sf.reshape(shape), error.reshape(shape),
-                               _METHOD_NAMES[used].reshape(shape))
+        return Gchi2Evaluation(
+            log_cdf.reshape(shape), log_sf.reshape(shape), error.reshape(shape), _METHOD_NAMES[used].reshape(shape)
+        )
 
     def _result(self, x, values):
         """A float for a scalar ``x``, else ``values`` in ``x``'s array type and device."""
@@ -407,8 +428,9 @@ class GeneralizedChi2:
         flat = np.ascontiguousarray(values.ravel())
         if self.weights.size == 0:
             raise ValueError("logpdf: the constant offset has no density")
-        log_pdf, _ = _native.gchi2_log_pdf(self.weights, self.dofs, self.noncentralities, self.offset, flat,
-                                           _backend.get_num_threads())
+        log_pdf, _ = _native.gchi2_log_pdf(
+            self.weights, self.dofs, self.noncentralities, self.offset, flat, _backend.get_num_threads()
+        )
         if np.any(np.isnan(log_pdf)):
             raise ValueError("x: the density's inversion could not reach 1e-6 within its budget at some x")
         return self._result(x, log_pdf.reshape(values.shape))
@@ -524,8 +546,15 @@ class GeneralizedChi2:
         log_targets = _quantile.targets(q, log_q)
         if self.weights.size == 0:  # the constant: every quantile is the offset
             return self._result(log_targets, np.full(np.shape(log_targets), self.offset))
-        return _quantile.solve(log_targets, upper, lambda x: self.evaluate(x).log_cdf,
-                               lambda x: self.evaluate(x).log_sf, self.logpdf, self.offset, self.mean() - self.offset)
+        return _quantile.solve(
+            log_targets,
+            upper,
+            lambda x: self.evaluate(x).log_cdf,
+            lambda x: self.evaluate(x).log_sf,
+            self.logpdf,
+            self.offset,
+            self.mean() - self.offset,
+        )
 
     def std(self) -> float:
         """Standard deviation, the square root of :meth:`var`.
@@ -574,7 +603,11 @@ class GeneralizedChi2:
         (7.6, 212.0)
         """
         n = _validation.integer("n", n, 1)
-        value = 2 ** (n - 1) * math.factorial(n - 1) * float(np.sum(self.weights**n * (self.dofs + n * self.noncentralities)))
+        value = (
+            2 ** (n - 1)
+            * math.factorial(n - 1)
+            * float(np.sum(self.weights**n * (self.dofs + n * self.noncentralities)))
+        )
         return value + (self.offset if n == 1 else 0.0)
 
     def mean(self) -> float:

@@ -95,11 +95,21 @@ class ScaledNCX2:
             if xp is np:
                 _native.ncx2_function(function, values, out, self.df, self.nc, self.scale, _backend.get_num_threads())
             else:
-                _backend.native_cuda.ncx2_function(function, values.data.ptr, out.data.ptr, values.size, self.df,
-                                                    self.nc, self.scale, _backend.current_stream())
+                _backend.native_cuda.ncx2_function(
+                    function,
+                    values.data.ptr,
+                    out.data.ptr,
+                    values.size,
+                    self.df,
+                    self.nc,
+                    self.scale,
+                    _backend.current_stream(),
+                )
         if bool(xp.isnan(out).any()):
-            raise ValueError(f"x: {function} needs more than 1e8 series terms at some points (nc / 2 or "
-                             f"sqrt(nc x / (4 scale)) beyond 1e8: extreme upper tails); not supported")
+            raise ValueError(
+                f"x: {function} needs more than 1e8 series terms at some points (nc / 2 or "
+                f"sqrt(nc x / (4 scale)) beyond 1e8: extreme upper tails); not supported"
+            )
         if np.ndim(x) == 0 and xp is np:
             return float(out.reshape(-1)[0])
         return restore(out)
@@ -344,8 +354,9 @@ class ScaledNCX2:
         >>> round(d.logcdf(x), 6)
         -100.0
         """
-        return _quantile.solve(_quantile.targets(q, log_q), False, self.logcdf, self.logsf, self.logpdf, 0.0,
-                               self.mean())
+        return _quantile.solve(
+            _quantile.targets(q, log_q), False, self.logcdf, self.logsf, self.logpdf, 0.0, self.mean()
+        )
 
     def isf(self, q: float | Array | None = None, *, log_q: float | Array | None = None) -> float | np.ndarray:
         """Quantile of the upper tail: the ``x`` with ``P(X > x) = q``, or ``log P(X > x) = log_q``.
@@ -381,8 +392,9 @@ class ScaledNCX2:
         >>> round(x, 4), round(d.sf(x), 8)
         (9.3518, 0.01)
         """
-        return _quantile.solve(_quantile.targets(q, log_q), True, self.logcdf, self.logsf, self.logpdf, 0.0,
-                               self.mean())
+        return _quantile.solve(
+            _quantile.targets(q, log_q), True, self.logcdf, self.logsf, self.logpdf, 0.0, self.mean()
+        )
 
     def mean(self) -> float:
         """Mean, ``scale * (df + nc)``.
@@ -491,8 +503,9 @@ class ScaledNCX2:
 
     # ---- fitting -------------------------------------------------------------------------------
     @classmethod
-    def fit(cls, losses: Array, method: str = "mle", n_boot: int = 0, seed: int = 0,
-            max_iterations: int = 200) -> "Ncx2Fit":
+    def fit(
+        cls, losses: Array, method: str = "mle", n_boot: int = 0, seed: int = 0, max_iterations: int = 200
+    ) -> Ncx2Fit:
         """Fit the distribution to positive samples, with location fixed at 0.
 
         ``method="mle"``: maximum likelihood by trust-region Newton steps with the analytic gradient and
@@ -553,7 +566,7 @@ class ScaledNCX2:
             return cls._fit_samples(as_samples(array), method, n_boot, seed, max_iterations)
 
     @classmethod
-    def _fit_samples(cls, samples, method, n_boot, seed, max_iterations) -> "Ncx2Fit":
+    def _fit_samples(cls, samples, method, n_boot, seed, max_iterations) -> Ncx2Fit:
         n_boot = _validation.integer("n_boot", n_boot)
         seed = _validation.seed(seed)
         max_iterations = _validation.integer("max_iterations", max_iterations, 1)
@@ -563,20 +576,30 @@ class ScaledNCX2:
             loglik = float(_likelihood(samples, best[None], np.array([0]), seed)[0, 0])
             iterations, converged = 0, True
         else:
-            best, loglik, iterations, converged = _maximize(samples, (df, nc, scale), seed, cls.fixes_nc_zero,
-                                                            max_iterations)
+            best, loglik, iterations, converged = _maximize(
+                samples, (df, nc, scale), seed, cls.fixes_nc_zero, max_iterations
+            )
         distribution = cls._from_params(best)
         bootstrap = None
         if n_boot:
             starts = np.repeat(best[None], n_boot, axis=0)
-            params, logliks, _, converged_boot = _fit(samples, starts, np.arange(1, n_boot + 1, dtype=np.int64), seed,
-                                                      cls.fixes_nc_zero, max_iterations)
+            params, logliks, _, converged_boot = _fit(
+                samples, starts, np.arange(1, n_boot + 1, dtype=np.int64), seed, cls.fixes_nc_zero, max_iterations
+            )
             bootstrap = params[converged_boot & np.isfinite(logliks)]  # empty resamples never converge
-        return Ncx2Fit(distribution=distribution, method=method, loglik=loglik, iterations=iterations,
-                       converged=converged, n_samples=samples.size, bootstrap=bootstrap, samples=samples)
+        return Ncx2Fit(
+            distribution=distribution,
+            method=method,
+            loglik=loglik,
+            iterations=iterations,
+            converged=converged,
+            n_samples=samples.size,
+            bootstrap=bootstrap,
+            samples=samples,
+        )
 
     @classmethod
-    def _from_params(cls, params) -> "ScaledNCX2":
+    def _from_params(cls, params) -> ScaledNCX2:
         return ScaledNCX2(*map(float, params))
 
 
@@ -627,7 +650,7 @@ class ScaledChi2(ScaledNCX2):
         return f"ScaledChi2(df={self.df:.6g}, scale={self.scale:.6g})"
 
     @classmethod
-    def _from_params(cls, params) -> "ScaledChi2":
+    def _from_params(cls, params) -> ScaledChi2:
         return ScaledChi2(float(params[0]), float(params[2]))
 
 
@@ -862,8 +885,9 @@ def _maximize(samples, moments, seed, central, max_iterations):
     the better of it and the iteration from the best point of a scan along rho."""
 
     def run(start):
-        params, logliks, iterations, converged = _fit(samples, np.array([start]), np.zeros(1, np.int64), seed,
-                                                      central, max_iterations)
+        params, logliks, iterations, converged = _fit(
+            samples, np.array([start]), np.zeros(1, np.int64), seed, central, max_iterations
+        )
         loglik = float(logliks[0]) if np.isfinite(logliks[0]) else -math.inf
         return params[0], loglik, int(iterations[0]), bool(converged[0])
 
@@ -906,21 +930,47 @@ def _likelihood(samples, params, replicates, seed) -> np.ndarray:
         return _native.ncx2_likelihood(samples, params, replicates, seed, _backend.get_num_threads())
     with samples.device:
         workspace = _cuda_workspace(samples.size, len(params))
-        return _backend.native_cuda.ncx2_likelihood(samples.data.ptr, samples.size, params, replicates, seed,
-                                                     workspace.data.ptr, workspace.nbytes, _backend.current_stream())
+        return _backend.native_cuda.ncx2_likelihood(
+            samples.data.ptr,
+            samples.size,
+            params,
+            replicates,
+            seed,
+            workspace.data.ptr,
+            workspace.nbytes,
+            _backend.current_stream(),
+        )
 
 
 def _fit(samples, starts, replicates, seed, fix_nc_zero, max_iterations):
     starts = np.ascontiguousarray(starts, dtype=np.float64)
     replicates = np.ascontiguousarray(replicates, dtype=np.int64)
     if array_module(samples) is np:
-        return _native.ncx2_fit(samples, starts, replicates, seed, fix_nc_zero, max_iterations, _RELATIVE_TOLERANCE,
-                                _backend.get_num_threads())
+        return _native.ncx2_fit(
+            samples,
+            starts,
+            replicates,
+            seed,
+            fix_nc_zero,
+            max_iterations,
+            _RELATIVE_TOLERANCE,
+            _backend.get_num_threads(),
+        )
     with samples.device:
         workspace = _cuda_workspace(samples.size, len(starts))
-        return _backend.native_cuda.ncx2_fit(samples.data.ptr, samples.size, starts, replicates, seed, fix_nc_zero,
-                                              max_iterations, _RELATIVE_TOLERANCE, workspace.data.ptr,
-                                              workspace.nbytes, _backend.current_stream())
+        return _backend.native_cuda.ncx2_fit(
+            samples.data.ptr,
+            samples.size,
+            starts,
+            replicates,
+            seed,
+            fix_nc_zero,
+            max_iterations,
+            _RELATIVE_TOLERANCE,
+            workspace.data.ptr,
+            workspace.nbytes,
+            _backend.current_stream(),
+        )
 
 
 def _cuda_workspace(n: int, count: int):

@@ -13,7 +13,6 @@ point of *another* class (pairs with equal labels are skipped).
 from __future__ import annotations
 
 import functools
-
 from typing import Callable
 
 import numpy as np
@@ -32,8 +31,9 @@ GPU_QUERY_BLOCK = 8192  # GPU tiles: 512 MiB in float32, each query row a warp's
 GPU_POINT_BLOCK = 16384
 
 
-def nearest_neighbors(X: Array, k: int = 5, queries: Array | None = None, labels: Array | None = None,
-                      progress: bool | Callable = False) -> tuple[Array, Array]:
+def nearest_neighbors(
+    X: Array, k: int = 5, queries: Array | None = None, labels: Array | None = None, progress: bool | Callable = False
+) -> tuple[Array, Array]:
     """The ``k`` nearest points of ``X`` to each query (Euclidean), exactly.
 
     Without ``queries`` the queries are the points of ``X`` themselves and each point is left out of
@@ -114,8 +114,9 @@ def nearest_neighbors(X: Array, k: int = 5, queries: Array | None = None, labels
             point_labels, _ = as_array("labels", labels)
             _backend.same_device("labels", point_labels, X, "X")
             if point_labels.shape != (n,) or point_labels.dtype.kind not in "iu":
-                raise ValueError(f"labels: expected {n} integer labels, got shape {point_labels.shape}, "
-                                 f"{point_labels.dtype}")
+                raise ValueError(
+                    f"labels: expected {n} integer labels, got shape {point_labels.shape}, {point_labels.dtype}"
+                )
             point_labels = xp.ascontiguousarray(xp.asarray(point_labels), dtype=np.int64)
             query_labels = point_labels
         distances, indices = _search(X, Q, k, self_search, query_labels, point_labels, xp, progress)
@@ -163,9 +164,19 @@ def _search(X, Q, k, exclude_self, query_labels, point_labels, xp, progress):
 
     def offer(tile, transposed, rows, points):
         (r0, r1), (p0, p1) = rows, points
-        topk(tile, transposed, q_norms[r0:r1], x_norms[p0:p1], r0, p0, exclude_self,
-             None if query_labels is None else query_labels[r0:r1],
-             None if point_labels is None else point_labels[p0:p1], heap_dist[r0:r1], heap_index[r0:r1])
+        topk(
+            tile,
+            transposed,
+            q_norms[r0:r1],
+            x_norms[p0:p1],
+            r0,
+            p0,
+            exclude_self,
+            None if query_labels is None else query_labels[r0:r1],
+            None if point_labels is None else point_labels[p0:p1],
+            heap_dist[r0:r1],
+            heap_index[r0:r1],
+        )
 
     with progress_bar(len(tiles), "distance tiles", progress, unit="tile") as bar:
         if cuda:
@@ -174,6 +185,7 @@ def _search(X, Q, k, exclude_self, query_labels, point_labels, xp, progress):
                 offer(tile_view(i), False, a, b)
                 bar.update(1)
         else:
+
             def side(i):  # runs beside product(i): the selection over tile i-1
                 if i == 0:
                     return
@@ -213,15 +225,14 @@ def _gpu_column_mean(X, rows_per_part: int = 1024):
     return total / X.shape[0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _gpu_centering():
     """The GPU's `_centered` and `_squared_norms`: the same float64 arithmetic as one fused pass each,
     without float64 copies of the data (at 10^6 x 784 those cost more than the selection)."""
     import cupy
 
     centered = cupy.ElementwiseKernel("T x, float64 c", "T y", "y = (T)((double)x - c)", "ib_centered")
-    norms = cupy.ReductionKernel("T x", "float64 y", "(double)x * (double)x", "a + b", "y = a", "0",
-                                 "ib_squared_norms")
+    norms = cupy.ReductionKernel("T x", "float64 y", "(double)x * (double)x", "a + b", "y = a", "0", "ib_squared_norms")
     return centered, lambda X: norms(X, axis=1)
 
 
@@ -240,10 +251,34 @@ class _CpuTopk:
     def __init__(self):
         self.threads = _backend.get_num_threads()
 
-    def __call__(self, tile, transposed, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels,
-                 heap_dist, heap_index):
-        _native.topk_tile(tile, transposed, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels,
-                          heap_dist, heap_index, self.threads)
+    def __call__(
+        self,
+        tile,
+        transposed,
+        q_norms,
+        x_norms,
+        q_offset,
+        x_offset,
+        exclude_self,
+        q_labels,
+        x_labels,
+        heap_dist,
+        heap_index,
+    ):
+        _native.topk_tile(
+            tile,
+            transposed,
+            q_norms,
+            x_norms,
+            q_offset,
+            x_offset,
+            exclude_self,
+            q_labels,
+            x_labels,
+            heap_dist,
+            heap_index,
+            self.threads,
+        )
 
     def exact(self, points, queries, candidates, out):
         _native.exact_squared_distances(points, queries, candidates, out, self.threads)
@@ -255,16 +290,48 @@ class _CudaTopk:
         self.dtype = np.dtype(dtype).name
         self.stream = _backend.current_stream()
 
-    def __call__(self, tile, transposed, q_norms, x_norms, q_offset, x_offset, exclude_self, q_labels, x_labels,
-                 heap_dist, heap_index):
+    def __call__(
+        self,
+        tile,
+        transposed,
+        q_norms,
+        x_norms,
+        q_offset,
+        x_offset,
+        exclude_self,
+        q_labels,
+        x_labels,
+        heap_dist,
+        heap_index,
+    ):
         # Row slices of C-contiguous arrays are contiguous: their pointers can go to the kernel.
-        _backend.native_cuda.topk_tile(self.dtype, tile.data.ptr, heap_dist.shape[0], x_norms.size, q_norms.data.ptr,
-                                        x_norms.data.ptr, q_offset, x_offset, exclude_self,
-                                        0 if q_labels is None else q_labels.data.ptr,
-                                        0 if x_labels is None else x_labels.data.ptr, heap_dist.shape[1],
-                                        heap_dist.data.ptr, heap_index.data.ptr, self.stream)
+        _backend.native_cuda.topk_tile(
+            self.dtype,
+            tile.data.ptr,
+            heap_dist.shape[0],
+            x_norms.size,
+            q_norms.data.ptr,
+            x_norms.data.ptr,
+            q_offset,
+            x_offset,
+            exclude_self,
+            0 if q_labels is None else q_labels.data.ptr,
+            0 if x_labels is None else x_labels.data.ptr,
+            heap_dist.shape[1],
+            heap_dist.data.ptr,
+            heap_index.data.ptr,
+            self.stream,
+        )
 
     def exact(self, points, queries, candidates, out):
-        _backend.native_cuda.exact_squared_distances(self.dtype, points.data.ptr, queries.data.ptr, points.shape[1],
-                                                      candidates.data.ptr, candidates.shape[0], candidates.shape[1],
-                                                      out.data.ptr, self.stream)
+        _backend.native_cuda.exact_squared_distances(
+            self.dtype,
+            points.data.ptr,
+            queries.data.ptr,
+            points.shape[1],
+            candidates.data.ptr,
+            candidates.shape[0],
+            candidates.shape[1],
+            out.data.ptr,
+            self.stream,
+        )

@@ -123,15 +123,33 @@ class InductiveBias:
         else:
             read = _from_estimate(read_fit(self.fit, errors, self.unit, self.confidence), self.losses, {})
         sampled = self.sampled.at(error) if self.sampled is not None else None
-        return dataclasses.replace(read, jitter=self.jitter, posterior=self.posterior, sampled=sampled,
-                                   losses=self.losses, timings=self.timings)
+        return dataclasses.replace(
+            read,
+            jitter=self.jitter,
+            posterior=self.posterior,
+            sampled=sampled,
+            losses=self.losses,
+            timings=self.timings,
+        )
 
 
-def inductive_bias(space: KernelSpace | RandomFeatureSpace | CallableSpace, X_train: Array, Y_train: Array,
-                   X_test: Array, Y_test: Array, error: float | Array, method: str = "auto", unit: str = "bits",
-                   n_hypotheses: int = 10_000, seed: Any = 0, n_boot: int = 200, confidence: float = 0.95,
-                   client: Any = None, task_size: int | None = None, progress: bool | Callable = False
-                   ) -> InductiveBias:
+def inductive_bias(
+    space: KernelSpace | RandomFeatureSpace | CallableSpace,
+    X_train: Array,
+    Y_train: Array,
+    X_test: Array,
+    Y_test: Array,
+    error: float | Array,
+    method: str = "auto",
+    unit: str = "bits",
+    n_hypotheses: int = 10_000,
+    seed: Any = 0,
+    n_boot: int = 200,
+    confidence: float = 0.95,
+    client: Any = None,
+    task_size: int | None = None,
+    progress: bool | Callable = False,
+) -> InductiveBias:
     """-log P(test MSE <= error) for the hypotheses of ``space`` that fit (X_train, Y_train).
 
     Parameters
@@ -190,14 +208,17 @@ def inductive_bias(space: KernelSpace | RandomFeatureSpace | CallableSpace, X_tr
     ('exact', (2,), True)
     """
     if not isinstance(space, (KernelSpace, RandomFeatureSpace, CallableSpace)):
-        raise TypeError(f"space: expected a KernelSpace, RandomFeatureSpace or CallableSpace, got "
-                        f"{type(space).__name__}")
+        raise TypeError(
+            f"space: expected a KernelSpace, RandomFeatureSpace or CallableSpace, got {type(space).__name__}"
+        )
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
     closed_form = isinstance(space, KernelSpace)
     if method in ("exact", "both") and not closed_form:
-        raise ValueError(f"method: {method!r} needs a space with a closed-form loss distribution (a KernelSpace); "
-                         f"a {type(space).__name__} is answered by method='sample'")
+        raise ValueError(
+            f"method: {method!r} needs a space with a closed-form loss distribution (a KernelSpace); "
+            f"a {type(space).__name__} is answered by method='sample'"
+        )
     if method == "auto":
         method = "exact" if closed_form else "sample"
     per_nat = _validation.per_nat(unit)  # validated before any work
@@ -207,8 +228,18 @@ def inductive_bias(space: KernelSpace | RandomFeatureSpace | CallableSpace, X_tr
     n_boot = _validation.integer("n_boot", n_boot)
     if not closed_form:
         begin = time.perf_counter()
-        losses = sample_losses(space, X_train, Y_train, X_test, Y_test, n_hypotheses, seed=seed, progress=progress,
-                               client=client, task_size=task_size)
+        losses = sample_losses(
+            space,
+            X_train,
+            Y_train,
+            X_test,
+            Y_test,
+            n_hypotheses,
+            seed=seed,
+            progress=progress,
+            client=client,
+            task_size=task_size,
+        )
         timings = {"sampling_s": time.perf_counter() - begin}
         return _sampled(losses, errors, unit, n_boot, seed, confidence, timings)
     X_train, xp, _ = _validation.points("X_train", X_train)
@@ -220,18 +251,19 @@ def inductive_bias(space: KernelSpace | RandomFeatureSpace | CallableSpace, X_tr
     for name, array in (("X_test", X_test), ("Y_train", Y_train), ("Y_test", Y_test)):
         _backend.same_device(name, array, X_train, "X_train")
     with _backend.on_device(X_train):
-        targets_train, targets_test = training_and_test_targets(Y_train, Y_test, X_train.shape[0], X_test.shape[0],
-                                                                xp)
+        targets_train, targets_test = training_and_test_targets(Y_train, Y_test, X_train.shape[0], X_test.shape[0], xp)
         begin = time.perf_counter()
         post = posterior_of_targets(space, X_train, targets_train, X_test)
         timings = {"posterior_s": time.perf_counter() - begin}
         sampled = None
         if method in ("sample", "both"):
             begin = time.perf_counter()
-            losses = posterior_losses(post, targets_test, n_hypotheses, seed, progress=progress, client=client,
-                                      task_size=task_size)
-            sampled = _sampled(losses, errors, unit, n_boot, seed, confidence,
-                               {"sampling_s": time.perf_counter() - begin})
+            losses = posterior_losses(
+                post, targets_test, n_hypotheses, seed, progress=progress, client=client, task_size=task_size
+            )
+            sampled = _sampled(
+                losses, errors, unit, n_boot, seed, confidence, {"sampling_s": time.perf_counter() - begin}
+            )
             sampled.jitter, sampled.posterior = post.jitter, post
             if method == "sample":
                 sampled.timings = timings | sampled.timings
@@ -251,25 +283,47 @@ def _shaped(values, like: np.ndarray):
     return values.item() if like.ndim == 0 else values
 
 
-def _sampled(losses, errors: np.ndarray | None, unit: str, n_boot: int, seed: int, confidence: float,
-             timings: dict) -> InductiveBias:
+def _sampled(
+    losses, errors: np.ndarray | None, unit: str, n_boot: int, seed: int, confidence: float, timings: dict
+) -> InductiveBias:
     begin = time.perf_counter()
     if errors is None:
         if not 0 < confidence < 1:
             raise ValueError(f"confidence: must be in (0, 1), got {confidence}")
         fit = ScaledNCX2.fit(losses, n_boot=n_boot, seed=seed)
         timings["fit_s"] = time.perf_counter() - begin
-        return InductiveBias(None, unit, None, "sample", None, fit.distribution, confidence=confidence, losses=losses,
-                             timings=timings, fit=fit)
+        return InductiveBias(
+            None,
+            unit,
+            None,
+            "sample",
+            None,
+            fit.distribution,
+            confidence=confidence,
+            losses=losses,
+            timings=timings,
+            fit=fit,
+        )
     estimate = bias_from_losses(losses, errors, n_boot=n_boot, seed=seed, unit=unit, confidence=confidence)
     timings["fit_s"] = time.perf_counter() - begin
     return _from_estimate(estimate, losses, timings)
 
 
 def _from_estimate(estimate, losses, timings: dict) -> InductiveBias:
-    return InductiveBias(estimate.value, estimate.unit, estimate.error, "sample", estimate.interval,
-                         estimate.distribution, extrapolated=estimate.extrapolated,
-                         empirical_fraction=estimate.empirical_fraction, confidence=estimate.confidence, losses=losses, timings=timings, fit=estimate.fit)
+    return InductiveBias(
+        estimate.value,
+        estimate.unit,
+        estimate.error,
+        "sample",
+        estimate.interval,
+        estimate.distribution,
+        extrapolated=estimate.extrapolated,
+        empirical_fraction=estimate.empirical_fraction,
+        confidence=estimate.confidence,
+        losses=losses,
+        timings=timings,
+        fit=estimate.fit,
+    )
 
 
 def _exact(distribution: GeneralizedChi2, errors: np.ndarray | None, unit: str, per_nat: float) -> InductiveBias:
@@ -287,11 +341,21 @@ def _exact(distribution: GeneralizedChi2, errors: np.ndarray | None, unit: str, 
         evaluation_error[reachable] = evaluated.error
     reason = ""
     if not reachable.all():
-        reason = (f"errors at or below {distribution.offset:g}, the part of the test MSE that no hypothesis fitting "
-                  f"the training data can change, are unreachable (inf)")
-    return InductiveBias(_shaped(value, errors), unit, _shaped(flat, errors), "exact", None, distribution,
-                         reason=reason, evaluation=_shaped(evaluation.astype(str), errors),
-                         evaluation_error=_shaped(evaluation_error, errors))
+        reason = (
+            f"errors at or below {distribution.offset:g}, the part of the test MSE that no hypothesis fitting "
+            f"the training data can change, are unreachable (inf)"
+        )
+    return InductiveBias(
+        _shaped(value, errors),
+        unit,
+        _shaped(flat, errors),
+        "exact",
+        None,
+        distribution,
+        reason=reason,
+        evaluation=_shaped(evaluation.astype(str), errors),
+        evaluation_error=_shaped(evaluation_error, errors),
+    )
 
 
 def exact_bias(distribution: GeneralizedChi2, error: float | Array, unit: str = "bits") -> InductiveBias:

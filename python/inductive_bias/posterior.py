@@ -29,8 +29,7 @@ def training_and_test_targets(Y_train, Y_test, n_train: int, n_test: int, xp):
     targets_train = _validation.targets("Y_train", Y_train, n_train, xp, classes)
     targets_test = _validation.targets("Y_test", Y_test, n_test, xp, classes)
     if targets_train.shape[1] != targets_test.shape[1]:
-        raise ValueError(f"Y_test: expected {targets_train.shape[1]} outputs like Y_train, got "
-                         f"{targets_test.shape[1]}")
+        raise ValueError(f"Y_test: expected {targets_train.shape[1]} outputs like Y_train, got {targets_test.shape[1]}")
     return targets_train, targets_test
 
 
@@ -141,11 +140,14 @@ def posterior_of_targets(space, X_train, targets_train, X_test) -> Posterior:
     K = kernel_matrix(space, X_train, X_train, params)
     K_cross = kernel_matrix(space, X_train, X_test, params)
     K_test = kernel_matrix(space, X_test, X_test, params)
-    L, jitter = cholesky_with_jitter(K, "X_train: the kernel matrix is not positive definite even with a jitter of "
-                                        "0.1 x its mean diagonal (duplicate training inputs with different targets?)")
+    L, jitter = cholesky_with_jitter(
+        K,
+        "X_train: the kernel matrix is not positive definite even with a jitter of "
+        "0.1 x its mean diagonal (duplicate training inputs with different targets?)",
+    )
     solve = triangular_solver(xp)
-    A = solve(L, K_cross)                          # L^-1 K(X, X*)
-    mean = A.T @ solve(L, targets_train)           # K(X*, X) K^-1 Y
+    A = solve(L, K_cross)  # L^-1 K(X, X*)
+    mean = A.T @ solve(L, targets_train)  # K(X*, X) K^-1 Y
     covariance = K_test - A.T @ A
     covariance = 0.5 * (covariance + covariance.T)
     eigenvalues, eigenvectors = xp.linalg.eigh(covariance)

@@ -188,8 +188,9 @@ def normal(n: int, seed: int = 0, stream: int = 0, offset: int = 0, dtype=np.flo
         import cupy
 
         out = cupy.empty(n, dtype=dtype)
-        _backend.native_cuda.fill_normal(out.data.ptr, dtype.name, 1, n, seed, stream, offset,
-                                          _backend.current_stream())
+        _backend.native_cuda.fill_normal(
+            out.data.ptr, dtype.name, 1, n, seed, stream, offset, _backend.current_stream()
+        )
         return out
     out = np.empty(n, dtype=dtype)
     _native.fill_normal(out, 1, n, seed, stream, offset, _backend.get_num_threads())
@@ -204,8 +205,9 @@ def normal_streams(n_streams: int, n: int, seed: int, first_stream: int, device:
         import cupy
 
         out = cupy.empty((n_streams, n))
-        _backend.native_cuda.fill_normal(out.data.ptr, "float64", n_streams, n, seed, first_stream, 0,
-                                          _backend.current_stream())
+        _backend.native_cuda.fill_normal(
+            out.data.ptr, "float64", n_streams, n, seed, first_stream, 0, _backend.current_stream()
+        )
         return out
     out = np.empty((n_streams, n))
     _native.fill_normal(out, n_streams, n, seed, first_stream, 0, _backend.get_num_threads())

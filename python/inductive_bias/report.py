@@ -8,8 +8,15 @@ import math
 
 import numpy as np
 
-__all__ = ["format_bits", "format_interval", "format_report", "format_table", "plot_bits", "plot_report",
-           "style_bits_axes"]
+__all__ = [
+    "format_bits",
+    "format_interval",
+    "format_report",
+    "format_table",
+    "plot_bits",
+    "plot_report",
+    "style_bits_axes",
+]
 
 
 def format_bits(value: float | None) -> str:
@@ -26,8 +33,10 @@ def format_interval(interval) -> str:
 def format_table(header: list[str], rows: list[list[str]], footnote: str = "") -> str:
     """Columns as wide as their widest cell; the first column left-aligned, the others right."""
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    lines = ["  ".join(str(cell).ljust(w) if i == 0 else str(cell).rjust(w) for i, (cell, w) in
-                       enumerate(zip(line, widths))) for line in [header, *rows]]
+    lines = [
+        "  ".join(str(cell).ljust(w) if i == 0 else str(cell).rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
+        for line in [header, *rows]
+    ]
     return "\n".join(lines + ([footnote] if footnote else []))
 
 
@@ -40,11 +49,18 @@ def plot_bits(ax, errors, bits, intervals, extrapolated, label: str, **style) ->
     beyond = [i for i, e in enumerate(extrapolated) if e]
     marker = style.get("marker", "o")
     ax.plot([errors[i] for i in fitted], [bits[i] for i in fitted], marker, color=color, linestyle="none")
-    ax.plot([errors[i] for i in beyond], [bits[i] for i in beyond], marker, color=color, linestyle="none",
-            markerfacecolor="white")
+    ax.plot(
+        [errors[i] for i in beyond],
+        [bits[i] for i in beyond],
+        marker,
+        color=color,
+        linestyle="none",
+        markerfacecolor="white",
+    )
     if intervals and all(i is not None for i in intervals):
-        ax.fill_between(errors, [i[0] for i in intervals], [i[1] for i in intervals], color=color, alpha=0.2,
-                        linewidth=0)
+        ax.fill_between(
+            errors, [i[0] for i in intervals], [i[1] for i in intervals], color=color, alpha=0.2, linewidth=0
+        )
 
 
 def style_bits_axes(ax, errors, bits, any_extrapolated: bool) -> None:
@@ -76,23 +92,37 @@ def style_bits_axes(ax, errors, bits, any_extrapolated: bool) -> None:
 def format_report(report: dict) -> str:
     """The command's text report: the task, its difficulty, then one row per space and error."""
     t, d = report["task"], report["difficulty"]
-    lines = [f"task {t['name']}: {t['n_train']} train / {t['n_test']} test points, {t['features']} features, "
-             f"{t['classes']} classes",
-             f"task difficulty at error {d['error']:g}: {d['bits']:.4g} bits (log10 {d['log10_bits']:.2f}); "
-             f"n = {d['n']}, m = {d['m']:g} (estimate {d['m_estimate']:.2f}), R = {d['R']:.4g}, "
-             f"delta = {d['delta']:.4g}",
-             ""]
+    lines = [
+        f"task {t['name']}: {t['n_train']} train / {t['n_test']} test points, {t['features']} features, "
+        f"{t['classes']} classes",
+        f"task difficulty at error {d['error']:g}: {d['bits']:.4g} bits (log10 {d['log10_bits']:.2f}); "
+        f"n = {d['n']}, m = {d['m']:g} (estimate {d['m_estimate']:.2f}), R = {d['R']:.4g}, "
+        f"delta = {d['delta']:.4g}",
+        "",
+    ]
     rows = []
     for r in report["rows"]:
-        rows.append([r["space"], f"{r['error']:.5g}", format_bits(r["exact_bits"]) if "exact_bits" in r else "-",
-                     format_bits(r["sample_bits"]) + ("*" if r["extrapolated"] else ""),
-                     format_interval(r["sample_interval"]), f"{r['empirical_fraction']:.4g}"])
+        rows.append(
+            [
+                r["space"],
+                f"{r['error']:.5g}",
+                format_bits(r["exact_bits"]) if "exact_bits" in r else "-",
+                format_bits(r["sample_bits"]) + ("*" if r["extrapolated"] else ""),
+                format_interval(r["sample_interval"]),
+                f"{r['empirical_fraction']:.4g}",
+            ]
+        )
     footnote = ""
     if any(r["extrapolated"] for r in report["rows"]):
-        footnote = (f"* below every sampled loss: the fitted tail is extrapolated "
-                    f"({report['parameters']['n_hypotheses']} hypotheses per space)")
-    lines.append(format_table(["space", "error", "exact bits", "sample-and-fit bits", "95% interval",
-                               "sampled <= error"], rows, footnote))
+        footnote = (
+            f"* below every sampled loss: the fitted tail is extrapolated "
+            f"({report['parameters']['n_hypotheses']} hypotheses per space)"
+        )
+    lines.append(
+        format_table(
+            ["space", "error", "exact bits", "sample-and-fit bits", "95% interval", "sampled <= error"], rows, footnote
+        )
+    )
     lines.append("(the interval covers the sampling noise of the fit, not the misfit of the ncx2 model)")
     lines.append(f"total {sum(report['timings'].values()):.1f} s")
     return "\n".join(lines)
@@ -131,21 +161,35 @@ def plot_report(report: dict, path: str) -> None:
             left.plot(grid, exact.pdf(grid), "--", color=color, label=f"{name}: exact")
             middle.plot(tail, exact.logcdf(tail) / math.log(2), "--", color=color, label=f"{name}: exact")
         empirical = np.searchsorted(np.sort(losses), tail, side="right") / len(losses)
-        middle.plot(tail[empirical > 0], np.log2(empirical[empirical > 0]), ":", color=color,
-                    label=f"{name}: empirical")
-        plot_bits(right, [r["error"] for r in rows], [r["sample_bits"] for r in rows],
-                  [r["sample_interval"] for r in rows], [r["extrapolated"] for r in rows],
-                  label=f"{name} (sample-and-fit)")
+        middle.plot(
+            tail[empirical > 0], np.log2(empirical[empirical > 0]), ":", color=color, label=f"{name}: empirical"
+        )
+        plot_bits(
+            right,
+            [r["error"] for r in rows],
+            [r["sample_bits"] for r in rows],
+            [r["sample_interval"] for r in rows],
+            [r["extrapolated"] for r in rows],
+            label=f"{name} (sample-and-fit)",
+        )
         if "exact_bits" in rows[0]:
-            right.plot([r["error"] for r in rows], [r["exact_bits"] for r in rows], "--s", color=color,
-                       label=f"{name} (exact)")
+            right.plot(
+                [r["error"] for r in rows], [r["exact_bits"] for r in rows], "--s", color=color, label=f"{name} (exact)"
+            )
     for ax in (left, middle):
         for error in errors:
             ax.axvline(error, color="k", lw=0.7, ls=":")
         ymax = ax.get_ylim()[1]
         for error in errors:
-            ax.annotate(f"{error:.3g}", (error, ymax), xytext=(2, -10), textcoords="offset points", fontsize=7,
-                        rotation=90, va="top")
+            ax.annotate(
+                f"{error:.3g}",
+                (error, ymax),
+                xytext=(2, -10),
+                textcoords="offset points",
+                fontsize=7,
+                rotation=90,
+                va="top",
+            )
     left.set_xlabel("test MSE")
     left.set_ylabel("density")
     left.set_title("hypotheses' test losses (dotted: target errors)")

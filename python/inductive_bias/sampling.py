@@ -16,18 +16,29 @@ from . import _backend, _dask, _validation
 from ._arrays import Array, array_module, as_array, cholesky_with_jitter, to_host
 from ._backend import cuda_available
 from ._progress import progress_bar
-from .gaussian_losses import (LOSSES, canonical_block, gpu_blocks_per_product, sample_gaussian_losses,
-                              sampler_ops)
+from .gaussian_losses import LOSSES, canonical_block, gpu_blocks_per_product, sample_gaussian_losses, sampler_ops
 from .posterior import posterior_of_targets, training_and_test_targets
 from .spaces import CallableSpace, KernelSpace, RandomFeatureSpace
 
 __all__ = ["posterior_losses", "sample_losses"]
 
 
-def sample_losses(space: KernelSpace | RandomFeatureSpace | CallableSpace, X_train: Array, Y_train: Array,
-                  X_test: Array, Y_test: Array, n_hypotheses: int, seed: Any = 0, loss: str = "mse",
-                  progress: bool | Callable = False, batch_size: int | None = None, start: int = 0, client: Any = None,
-                  task_size: int | None = None, device: str = "cpu") -> Array:
+def sample_losses(
+    space: KernelSpace | RandomFeatureSpace | CallableSpace,
+    X_train: Array,
+    Y_train: Array,
+    X_test: Array,
+    Y_test: Array,
+    n_hypotheses: int,
+    seed: Any = 0,
+    loss: str = "mse",
+    progress: bool | Callable = False,
+    batch_size: int | None = None,
+    start: int = 0,
+    client: Any = None,
+    task_size: int | None = None,
+    device: str = "cpu",
+) -> Array:
     """Test losses of sampled hypotheses of any space that fit the training data.
 
     Kernel spaces sample their posterior through the Gaussian sampler; random-feature networks are
@@ -76,7 +87,9 @@ def sample_losses(space: KernelSpace | RandomFeatureSpace | CallableSpace, X_tra
     if loss not in LOSSES:
         raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
     if not isinstance(space, (KernelSpace, RandomFeatureSpace, CallableSpace)):
-        raise TypeError(f"space: expected a KernelSpace, RandomFeatureSpace or CallableSpace, got {type(space).__name__}")
+        raise TypeError(
+            f"space: expected a KernelSpace, RandomFeatureSpace or CallableSpace, got {type(space).__name__}"
+        )
     n_hypotheses = _validation.integer("n_hypotheses", n_hypotheses)
     seed = _validation.seed(seed)
     X_train, xp, restore = _validation.points("X_train", X_train)
@@ -87,37 +100,111 @@ def sample_losses(space: KernelSpace | RandomFeatureSpace | CallableSpace, X_tra
     for name, array in (("X_test", X_test), ("Y_train", Y_train), ("Y_test", Y_test)):
         _backend.same_device(name, array, X_train, "X_train")
     with _backend.on_device(X_train):
-        targets_train, targets_test = training_and_test_targets(Y_train, Y_test, X_train.shape[0], X_test.shape[0],
-                                                                xp)
+        targets_train, targets_test = training_and_test_targets(Y_train, Y_test, X_train.shape[0], X_test.shape[0], xp)
         if isinstance(space, KernelSpace):
             post = posterior_of_targets(space, X_train, targets_train, X_test)
-            losses = posterior_losses(post, targets_test, n_hypotheses, seed, loss, progress, start, client,
-                                      task_size, device)
+            losses = posterior_losses(
+                post, targets_test, n_hypotheses, seed, loss, progress, start, client, task_size, device
+            )
         else:
-            losses = _space_losses(space, X_train, X_test, targets_train, targets_test, n_hypotheses, seed, loss,
-                                   progress, batch_size, start, client, task_size, device)
+            losses = _space_losses(
+                space,
+                X_train,
+                X_test,
+                targets_train,
+                targets_test,
+                n_hypotheses,
+                seed,
+                loss,
+                progress,
+                batch_size,
+                start,
+                client,
+                task_size,
+                device,
+            )
     return restore(losses)
 
 
-def posterior_losses(post, targets_test, n_hypotheses: int, seed: int, loss: str = "mse", progress=False,
-                     start: int = 0, client=None, task_size: int | None = None, device: str = "cpu"):
+def posterior_losses(
+    post,
+    targets_test,
+    n_hypotheses: int,
+    seed: int,
+    loss: str = "mse",
+    progress=False,
+    start: int = 0,
+    client=None,
+    task_size: int | None = None,
+    device: str = "cpu",
+):
     """Test losses of hypotheses ``start ..`` drawn from a kernel space's posterior (NumPy or CuPy,
     as the posterior), on a Dask cluster when ``client`` is given."""
     if client is not None:
-        return _distributed_gaussian_losses(client, post.mean, post.factor(), targets_test, n_hypotheses, seed, loss,
-                                            start, task_size, progress, _validation.device(device))
-    return sample_gaussian_losses(post.mean, post.factor(), targets_test, n_hypotheses, seed=seed, loss=loss,
-                                  progress=progress, start=start)
+        return _distributed_gaussian_losses(
+            client,
+            post.mean,
+            post.factor(),
+            targets_test,
+            n_hypotheses,
+            seed,
+            loss,
+            start,
+            task_size,
+            progress,
+            _validation.device(device),
+        )
+    return sample_gaussian_losses(
+        post.mean, post.factor(), targets_test, n_hypotheses, seed=seed, loss=loss, progress=progress, start=start
+    )
 
 
-def _space_losses(space, X_train, X_test, targets_train, targets_test, n_hypotheses, seed, loss, progress, batch_size,
-                  start, client, task_size, device):
+def _space_losses(
+    space,
+    X_train,
+    X_test,
+    targets_train,
+    targets_test,
+    n_hypotheses,
+    seed,
+    loss,
+    progress,
+    batch_size,
+    start,
+    client,
+    task_size,
+    device,
+):
     if client is not None:
-        return _distributed_space_losses(client, space, X_train, targets_train, X_test, targets_test, n_hypotheses,
-                                         seed, loss, start, task_size, progress, _validation.device(device))
+        return _distributed_space_losses(
+            client,
+            space,
+            X_train,
+            targets_train,
+            X_test,
+            targets_test,
+            n_hypotheses,
+            seed,
+            loss,
+            start,
+            task_size,
+            progress,
+            _validation.device(device),
+        )
     if isinstance(space, RandomFeatureSpace):
-        return _random_feature_losses(space, X_train.astype(np.float64), X_test.astype(np.float64), targets_train,
-                                      targets_test, n_hypotheses, seed, loss, progress, batch_size, start)
+        return _random_feature_losses(
+            space,
+            X_train.astype(np.float64),
+            X_test.astype(np.float64),
+            targets_train,
+            targets_test,
+            n_hypotheses,
+            seed,
+            loss,
+            progress,
+            batch_size,
+            start,
+        )
     return _callable_losses(space, to_host(targets_test), n_hypotheses, seed, loss, progress, start)
 
 
@@ -133,8 +220,9 @@ def _reduce(predictions, targets_test, loss):
     return out
 
 
-def _random_feature_losses(space, X_train, X_test, Y_train, Y_test, n_hypotheses, seed, loss, progress, batch_size,
-                           start=0):
+def _random_feature_losses(
+    space, X_train, X_test, Y_train, Y_test, n_hypotheses, seed, loss, progress, batch_size, start=0
+):
     xp = array_module(X_train)
     device = "cpu" if xp is np else "cuda"
     n, d = X_train.shape
@@ -146,8 +234,8 @@ def _random_feature_losses(space, X_train, X_test, Y_train, Y_test, n_hypotheses
         for first in range(0, n_hypotheses, batch_size):
             size = min(batch_size, n_hypotheses - first)
             layers = space.draw_batch(start + first, size, seed, d, k, device)
-            train = space.features(X_train, layers)                                     # [B, n, width + 1]
-            test = space.features(X_test, layers)                                       # [B, t, width + 1]
+            train = space.features(X_train, layers)  # [B, n, width + 1]
+            test = space.features(X_test, layers)  # [B, t, width + 1]
             predictions = _fit_output_layer(train, test, layers[-1], Y_train)
             losses[first : first + size] = _reduce(predictions, Y_test, loss)
             bar.update(size)
@@ -158,14 +246,14 @@ def _fit_output_layer(train, test, initial, Y_train):
     """Test predictions after the minimum-norm change of the output weights that interpolates Y_train:
     c = c0 + F^T (F F^T)^-1 (Y - F c0) when there are more features than training points, else the
     least-squares solution nearest c0, c = c0 + (F^T F)^-1 F^T (Y - F c0). Batched over hypotheses."""
-    residual = Y_train[None] - train @ initial                        # [B, n, k]
+    residual = Y_train[None] - train @ initial  # [B, n, k]
     n, p = train.shape[1], train.shape[2]
     train_t = train.transpose(0, 2, 1)
     if p >= n:
-        gram = _gram(train, train_t)                                   # [B, n, n]
+        gram = _gram(train, train_t)  # [B, n, n]
         change = train_t @ _solve_spd(gram, residual)
     else:
-        gram = _gram(train_t, train)                                   # [B, p, p]
+        gram = _gram(train_t, train)  # [B, p, p]
         change = _solve_spd(gram, train_t @ residual)
     return test @ (initial + change)
 
@@ -183,8 +271,11 @@ def _solve_spd(gram, rhs):
     jitter that makes every Cholesky succeed (``cholesky_with_jitter``), then two triangular solves
     per hypothesis."""
     xp = array_module(gram)
-    factor, _ = cholesky_with_jitter(gram, "X_train: the training features are degenerate even with a jitter of "
-                                          "0.1 x their mean Gram diagonal (duplicate inputs with different targets?)")
+    factor, _ = cholesky_with_jitter(
+        gram,
+        "X_train: the training features are degenerate even with a jitter of "
+        "0.1 x their mean Gram diagonal (duplicate inputs with different targets?)",
+    )
     return _cholesky_solve(factor, rhs, xp)
 
 
@@ -220,6 +311,7 @@ def _callable_losses(space, Y_test, n_hypotheses, seed, loss, progress, start=0)
 
 # Dask: the task functions run on the workers (module-level so that they pickle by reference).
 
+
 def _on_worker_device(arrays, device):
     """The arrays on this worker's GPU when device="cuda" was asked for and the worker has one."""
     if device == "cuda" and cuda_available():
@@ -239,12 +331,29 @@ def _space_task(payload, start, size, seed, loss, device):
     X_train, X_test = _on_worker_device((X_train, X_test), device)
     xp = array_module(X_train)
     targets_train, targets_test = xp.asarray(targets_train), xp.asarray(targets_test)
-    return to_host(_space_losses(space, X_train, X_test, targets_train, targets_test, size, seed, loss, False, None,
-                                 start, None, None, device))
+    return to_host(
+        _space_losses(
+            space,
+            X_train,
+            X_test,
+            targets_train,
+            targets_test,
+            size,
+            seed,
+            loss,
+            False,
+            None,
+            start,
+            None,
+            None,
+            device,
+        )
+    )
 
 
-def _distributed_gaussian_losses(client, mean, factor, targets, n_hypotheses, seed, loss, start, task_size, progress,
-                                 device="cpu"):
+def _distributed_gaussian_losses(
+    client, mean, factor, targets, n_hypotheses, seed, loss, start, task_size, progress, device="cpu"
+):
     t, k = mean.shape
     if task_size is None:  # whole canonical blocks (the GPU's, on GPU workers) of about TASK_FLOPS each
         block = canonical_block(k)
@@ -254,12 +363,26 @@ def _distributed_gaussian_losses(client, mean, factor, targets, n_hypotheses, se
         per_hypothesis = 2.0 * t * factor.shape[1] * k
         task_size = max(block, int(_dask.TASK_FLOPS / per_hypothesis) // block * block)
     payload = (to_host(mean), to_host(factor), to_host(targets))  # NumPy on the wire; workers move it to their GPU
-    return _dask.run_tasks(client, _gaussian_task, payload, n_hypotheses, start, task_size, seed, loss, progress,
-                           device)
+    return _dask.run_tasks(
+        client, _gaussian_task, payload, n_hypotheses, start, task_size, seed, loss, progress, device
+    )
 
 
-def _distributed_space_losses(client, space, X_train, targets_train, X_test, targets_test, n_hypotheses, seed, loss,
-                              start, task_size, progress, device="cpu"):
+def _distributed_space_losses(
+    client,
+    space,
+    X_train,
+    targets_train,
+    X_test,
+    targets_test,
+    n_hypotheses,
+    seed,
+    loss,
+    start,
+    task_size,
+    progress,
+    device="cpu",
+):
     if task_size is None:
         if isinstance(space, RandomFeatureSpace):
             n, d = X_train.shape

@@ -18,16 +18,22 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-
 from . import _validation, random
 from ._arrays import Array, array_module
 from .covariance import STATIONARY, median_distance, native_kernel
 
 __all__ = ["CallableSpace", "KernelSpace", "RandomFeatureSpace"]
 
-_PARAMETERS = {"rbf": {"variance"}, "laplacian": {"variance"}, "matern12": {"variance"}, "matern32": {"variance"},
-               "matern52": {"variance"}, "polynomial": {"gamma", "coef0", "degree"}, "linear": {"coef0"},
-               "nngp_relu": {"depth", "weight_var", "bias_var"}}
+_PARAMETERS = {
+    "rbf": {"variance"},
+    "laplacian": {"variance"},
+    "matern12": {"variance"},
+    "matern32": {"variance"},
+    "matern52": {"variance"},
+    "polynomial": {"gamma", "coef0", "degree"},
+    "linear": {"coef0"},
+    "nngp_relu": {"depth", "weight_var", "bias_var"},
+}
 
 
 class KernelSpace:
@@ -66,8 +72,10 @@ class KernelSpace:
         native_kernel(kernel)  # a known name
         unknown = set(params) - _PARAMETERS[kernel]
         if unknown:
-            raise ValueError(f"params: {sorted(unknown)} do not apply to the {kernel} kernel "
-                             f"(it takes {sorted(_PARAMETERS[kernel])})")
+            raise ValueError(
+                f"params: {sorted(unknown)} do not apply to the {kernel} kernel "
+                f"(it takes {sorted(_PARAMETERS[kernel])})"
+            )
         if kernel in STATIONARY and not (isinstance(lengthscale, str) and lengthscale == "median"):
             lengthscale = _validation.number("lengthscale", lengthscale)
         for name in ("variance", "gamma", "weight_var"):
@@ -144,8 +152,10 @@ class RandomFeatureSpace:
         self.bias_var = _validation.number("bias_var", bias_var, allow_low=True)
 
     def __repr__(self) -> str:
-        return (f"RandomFeatureSpace(width={self.width}, depth={self.depth}, weight_var={self.weight_var:g}, "
-                f"bias_var={self.bias_var:g})")
+        return (
+            f"RandomFeatureSpace(width={self.width}, depth={self.depth}, weight_var={self.weight_var:g}, "
+            f"bias_var={self.bias_var:g})"
+        )
 
     def kernel(self) -> KernelSpace:
         """The infinite-width limit of this space: the ``"nngp_relu"`` kernel space with the same depth

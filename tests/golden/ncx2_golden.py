@@ -16,11 +16,27 @@ mp.mp.dps = 60
 CASES = [
     # df, nc, scale, x: the methods notes' example, moderate regimes, deep lower and upper tails
     (1000, 500, "1e-3", "0.1"),
-    (3, 2, 1, 5), (3, 2, 1, "0.5"), (3, 2, 1, 30), (10, 50, 1, 100), (10, 50, 1, 20),
-    ("2.5", 7, 1, "1e-3"), (50, 30, 1, 200), ("0.5", "0.1", 1, 1), (1, 0, 2, "0.7"), (40, 0, "0.25", 3),
-    (5, 100, "0.1", "10.5"), (2, "0.5", 1, 80), (20, 15, "0.01", "0.05"), (475, 0, "7.9e-4", "0.2"),
-    (1000, 500, "1e-3", 5), (10, 5, 1, 10000), (200000, 100, 1, 2), (10, 5, 1, 2000000),
-    (100, 1000, 1, 600), (3000, 10, "1e-4", "0.25"), ("0.01", 3, 1, "0.5"),
+    (3, 2, 1, 5),
+    (3, 2, 1, "0.5"),
+    (3, 2, 1, 30),
+    (10, 50, 1, 100),
+    (10, 50, 1, 20),
+    ("2.5", 7, 1, "1e-3"),
+    (50, 30, 1, 200),
+    ("0.5", "0.1", 1, 1),
+    (1, 0, 2, "0.7"),
+    (40, 0, "0.25", 3),
+    (5, 100, "0.1", "10.5"),
+    (2, "0.5", 1, 80),
+    (20, 15, "0.01", "0.05"),
+    (475, 0, "7.9e-4", "0.2"),
+    (1000, 500, "1e-3", 5),
+    (10, 5, 1, 10000),
+    (200000, 100, 1, 2),
+    (10, 5, 1, 2000000),
+    (100, 1000, 1, 600),
+    (3000, 10, "1e-4", "0.25"),
+    ("0.01", 3, 1, "0.5"),
 ]
 
 
@@ -34,9 +50,11 @@ def row(df, nc, scale, x):
     while True:
         log_w = -lam + (j * mp.log(lam) if lam > 0 else 0) - mp.loggamma(j + 1)
         # chi2 pdf(y; df + 2j) = (y/2)^(a+j-1) e^(-y/2) / (2 Gamma(a+j))
-        terms = [mp.exp(log_w + (a + j - 1) * mp.log(h) - h - mp.loggamma(a + j)) / 2,
-                 mp.exp(log_w) * mp.gammainc(a + j, 0, h, regularized=True),
-                 mp.exp(log_w) * mp.gammainc(a + j, h, mp.inf, regularized=True)]
+        terms = [
+            mp.exp(log_w + (a + j - 1) * mp.log(h) - h - mp.loggamma(a + j)) / 2,
+            mp.exp(log_w) * mp.gammainc(a + j, 0, h, regularized=True),
+            mp.exp(log_w) * mp.gammainc(a + j, h, mp.inf, regularized=True),
+        ]
         sums = [s + t for s, t in zip(sums, terms)]
         if lam == 0 or (j > peak + 50 and all(t < mp.mpf("1e-70") * s for s, t in zip(sums, terms))):
             break
