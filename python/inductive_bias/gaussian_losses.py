@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import _backend, _validation
+from . import _backend, _validation, random
 from ._arrays import Array, array_module, as_array
 from ._backend import _native
 from ._overlap import run_overlapped, run_serial
@@ -243,7 +243,7 @@ class CpuSamplerOps:
         self.threads = _backend.get_num_threads()
 
     def fill_normal(self, out, n_streams, n, seed, first_stream):
-        _native.fill_normal(out, n_streams, n, seed, first_stream, 0, self.threads)
+        random.fill("normal", out, n_streams, n, seed, first_stream)
 
     def losses(self, loss, products, offset, labels, out, k, t):
         _native.gaussian_losses(loss, products, offset, labels, out, k, t, self.threads)
@@ -258,7 +258,7 @@ class CudaSamplerOps:
         self.stream = _backend.current_stream()
 
     def fill_normal(self, out, n_streams, n, seed, first_stream):
-        _backend.native_cuda.fill_normal(out.data.ptr, self.dtype, n_streams, n, seed, first_stream, 0, self.stream)
+        random.fill("normal", out, n_streams, n, seed, first_stream)
 
     def losses(self, loss, products, offset, labels, out, k, t):
         _backend.native_cuda.gaussian_losses(

@@ -121,15 +121,8 @@ def uint32(n: int, seed: int = 0, stream: int = 0, offset: int = 0, device: str 
     [314527917, 1463989207]
     """
     n, seed, stream, offset = _stream_args(n, seed, stream, offset)
-    if _validation.device(device) == "cuda":
-        _backend.require_cuda("random.uint32(device='cuda')")
-        import cupy
-
-        out = cupy.empty(n, dtype=cupy.uint32)
-        _backend.native_cuda.fill_uint32(out.data.ptr, 1, n, seed, stream, offset, _backend.current_stream())
-        return out
-    out = np.empty(n, dtype=np.uint32)
-    _native.fill_uint32(out, 1, n, seed, stream, offset, _backend.get_num_threads())
+    out = _empty(n, np.uint32, _validation.device(device), "random.uint32(device='cuda')")
+    fill("uint32", out, 1, n, seed, stream, offset)
     return out
 
 
@@ -183,32 +176,41 @@ def normal(n: int, seed: int = 0, stream: int = 0, offset: int = 0, dtype=np.flo
     """
     n, seed, stream, offset = _stream_args(n, seed, stream, offset)
     dtype = _validation.float_dtype("dtype", dtype)
-    if _validation.device(device) == "cuda":
-        _backend.require_cuda("random.normal(device='cuda')")
-        import cupy
-
-        out = cupy.empty(n, dtype=dtype)
-        _backend.native_cuda.fill_normal(
-            out.data.ptr, dtype.name, 1, n, seed, stream, offset, _backend.current_stream()
-        )
-        return out
-    out = np.empty(n, dtype=dtype)
-    _native.fill_normal(out, 1, n, seed, stream, offset, _backend.get_num_threads())
+    out = _empty(n, dtype, _validation.device(device), "random.normal(device='cuda')")
+    fill("normal", out, 1, n, seed, stream, offset)
     return out
 
 
 def normal_streams(n_streams: int, n: int, seed: int, first_stream: int, device: str = "cpu"):
     """float64 normals ``0 .. n - 1`` of substreams ``first_stream ..`` as rows ``[n_streams, n]``, one
     native fill (on the current CUDA device and stream for ``device="cuda"``)."""
+    out = _empty((n_streams, n), np.float64, device, "random normals on the GPU")
+    fill("normal", out, n_streams, n, seed, first_stream)
+    return out
+
+
+def fill(kind: str, out, n_streams: int, n: int, seed: int, first_stream: int, offset: int = 0) -> None:
+    """The one CPU/CUDA adapter of the Philox fills: row ``s`` of ``out [n_streams, n]`` gets the
+    uint32 words (``kind="uint32"``) or normals (``"normal"``, out's float dtype) ``offset ..`` of
+    substream ``first_stream + s``. NumPy: the CPU kernel on the library's threads; CuPy: the CUDA
+    kernel on the current stream."""
+    if isinstance(out, np.ndarray):
+        cpu = _native.fill_uint32 if kind == "uint32" else _native.fill_normal
+        cpu(out, n_streams, n, seed, first_stream, offset, _backend.get_num_threads())
+    elif kind == "uint32":
+        _backend.native_cuda.fill_uint32(
+            out.data.ptr, n_streams, n, seed, first_stream, offset, _backend.current_stream()
+        )
+    else:
+        _backend.native_cuda.fill_normal(
+            out.data.ptr, out.dtype.name, n_streams, n, seed, first_stream, offset, _backend.current_stream()
+        )
+
+
+def _empty(shape, dtype, device: str, what: str):
     if device == "cuda":
-        _backend.require_cuda("random normals on the GPU")
+        _backend.require_cuda(what)
         import cupy
 
-        out = cupy.empty((n_streams, n))
-        _backend.native_cuda.fill_normal(
-            out.data.ptr, "float64", n_streams, n, seed, first_stream, 0, _backend.current_stream()
-        )
-        return out
-    out = np.empty((n_streams, n))
-    _native.fill_normal(out, n_streams, n, seed, first_stream, 0, _backend.get_num_threads())
-    return out
+        return cupy.empty(shape, dtype=dtype)
+    return np.empty(shape, dtype=dtype)
