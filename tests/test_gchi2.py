@@ -286,3 +286,31 @@ def test_far_upper_tail_is_never_silently_wrong():
         e = g.evaluate(x)
         assert float(e.log_cdf) == 0.0
         assert float(e.log_sf) == pytest.approx(-x / 2, rel=1e-12)  # -x / (2 max w), to within log and sqrt terms
+
+
+@pytest.mark.parametrize(("dof", "x"), [(1, 50.0), (2, 50.0), (1, 1400.0), (2, 2000.0), (5, 3000.0), (3, 7.0)])
+def test_one_term_upper_tails_are_exact(dof, x):
+    # Q = chi2_h: the upper tail is the regularized upper incomplete gamma (mpmath, 30 digits). Before the
+    # series of Q terms these came from the saddlepoint, 1e-3 off, labelled "ruben" with a smaller error.
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 30
+    truth = float(mpmath.log(mpmath.gammainc(dof / 2, x / 2, mpmath.inf, regularized=True)))
+    e = ib.GeneralizedChi2([1.0], dof).evaluate(np.array([x]))
+    assert e.log_sf[0] == pytest.approx(truth, rel=1e-12)
+    assert abs(e.log_sf[0] - truth) <= e.error[0] * abs(truth) + 1e-300 and e.method[0] == "ruben"
+    assert e.log_cdf[0] <= 0
+
+
+def test_two_term_upper_tail_against_a_convolution_quadrature():
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    x = mpmath.mpf(300)
+
+    def tail_density(t):  # P(chi2_1 > x - t) times the density of 0.5 chi2_1 at t
+        upper = mpmath.gammainc(0.5, (x - t) / 2, mpmath.inf, regularized=True)
+        return upper * mpmath.exp(-t) / mpmath.sqrt(mpmath.pi * t)
+
+    points = [0, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, x]
+    truth = float(mpmath.log(mpmath.quad(tail_density, points) + mpmath.gammainc(0.5, x, mpmath.inf, regularized=True)))
+    e = ib.GeneralizedChi2([1.0, 0.5], [1, 1]).evaluate(np.array([300.0]))
+    assert e.log_sf[0] == pytest.approx(truth, rel=1e-11) and e.log_cdf[0] == 0.0

@@ -44,16 +44,23 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
     if (method == 0 || method == 1) {
       double value, remainder;
       if ((method == 1 || ruben.promising(y, ruben_terms)) && ruben.log_cdf(y, ruben_terms, value, remainder)) {
-        log_cdf[i] = value;
-        log_sf[i] = log1m_exp(value);
+        log_cdf[i] = std::fmin(value, 0.0);  // the coefficients sum to 1 only to rounding
+        log_sf[i] = log1m_exp(log_cdf[i]);
         // The truncated terms (bounded) plus rounding: the incomplete-gamma walk recomputes directly
         // once its error growth passes e^8 ulp (7e-13 relative in P, so absolute in log P).
         error[i] = remainder + 1e-12;
         method_used[i] = 1;
-        // 1 - P carries Ruben's error times P / (1 - P): below 1e-3 the inversion gives the upper
-        // tail; above, the error reported covers both tails.
+        // 1 - P carries Ruben's error times P / (1 - P): below 1e-3 the upper tail comes from the
+        // series of Q terms (no cancellation), else the inversion; above, the error reported covers
+        // both tails.
         if (log_sf[i] < std::log(1e-3)) {
-          invert.push_back(i);
+          double upper, upper_remainder;
+          if (ruben.log_sf(y, ruben_terms, upper, upper_remainder)) {
+            log_sf[i] = upper;
+            error[i] = std::fmax(error[i], upper_remainder + 1e-12);
+          } else {
+            invert.push_back(i);
+          }
         } else {
           error[i] *= std::fmax(1.0, std::exp(log_cdf[i] - log_sf[i]));
         }
@@ -86,6 +93,7 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
           error[i] = complement_error;
           continue;
         }
+        method_used[i] = 2;  // the upper tail is the saddlepoint's: say so
       }
       log_sf[i] = inv_sf;
       error[i] = std::fmax(error[i], inv_error);

@@ -417,7 +417,11 @@ class RubenSeries {
       const double log_a = log(b_[k]) + log_scale_at_(k);
       mass += exp(log_a);
       log_sum = log_add_exp(log_sum, log_a + log_p);
-      const double log_remainder = log_p + log1p(-fmin(mass, 1.0 - 1e-16)) - log_sum;
+      // The rest is below P(s) sum_{k' > k} a_k' (P falls with s): the mass not yet summed, or once
+      // that is lost to rounding (P near 1), the generating-function bound.
+      double log_rest = log1p(-fmin(mass, 1.0 - 1e-16));
+      if (mass > 1.0 - 1e-13 && k % 8 == 0) log_rest = fmin(log_rest, log_tail_bound(k));
+      const double log_remainder = log_p + log_rest - log_sum;
       remainder = exp(log_remainder);
       if (remainder < 1e-16) {
         out = log_sum;
@@ -450,6 +454,55 @@ class RubenSeries {
     }
     out = log_sum;
     return false;
+  }
+
+  // log P(Q > y) by the same mixture, sum_k a_k Q(m/2 + k, h) with Q(s + 1) = Q(s) + D(s): a sum of
+  // positive terms, so small upper tails keep full precision (1 - P would cancel). The rest is below
+  // sum_{k > K} a_k <= A(u) u^-(K+1) / (1 - 1/u) for any 1 < u < 1/gamma_max, A the coefficients'
+  // generating function (tail_bound). Returns false if max_terms do not bring it under 1e-16 of the sum.
+  bool log_sf(double y, std::int64_t max_terms, double& out, double& remainder) {
+    const double h = 0.5 * y / beta_;
+    const double a_half = 0.5 * m_;
+    double log_p, log_q, log_sum = -HUGE_VAL;
+    log_gamma_pq(a_half, h, log_p, log_q);
+    double log_d = log_gamma_prefix(a_half, h) - log(a_half);  // D(m/2)
+    for (std::int64_t k = 0; k < max_terms; ++k) {
+      extend(k);
+      log_sum = log_add_exp(log_sum, log(b_[k]) + log_scale_at_(k) + log_q);
+      if (k % 8 == 0 || k + 1 == max_terms) {  // the bound costs O(n) per candidate u
+        remainder = exp(log_tail_bound(k) - log_sum);
+        if (remainder < 1e-16) {
+          out = log_sum;
+          return true;
+        }
+      }
+      const double s = a_half + k;
+      log_q = log_add_exp(log_q, log_d);
+      log_d += log(h) - log(s + 1.0);
+    }
+    out = log_sum;
+    return false;
+  }
+
+  // log of a bound on sum_{k > K} a_k: min over a few u in (1, 1/gamma_max) of
+  // log A(u) - (K + 1) log u - log(1 - 1/u), with
+  // A(u) = prod_j (1 - gamma_j)^(h_j/2) (1 - gamma_j u)^(-h_j/2) exp(nc_j (u - 1) / (2 (1 - gamma_j u))).
+  double log_tail_bound(std::int64_t K) const {
+    double gamma_max = 0.0;
+    for (std::int64_t j = 0; j < g_.n; ++j) gamma_max = fmax(gamma_max, gamma_[j]);
+    double best = HUGE_VAL;
+    for (int i = 1; i <= 40; ++i) {
+      // u approaches 1/gamma_max geometrically (or grows as 2^i when every gamma is 0)
+      const double u = gamma_max > 0.0 ? (1.0 - ldexp(1.0, -i)) / gamma_max : ldexp(1.0, i);
+      if (!(u > 1.0)) continue;
+      double log_a = 0.0;
+      for (std::int64_t j = 0; j < g_.n; ++j) {
+        const double shrink = 1.0 - gamma_[j] * u;
+        log_a += 0.5 * g_.dof[j] * (log1p(-gamma_[j]) - log(shrink)) + 0.5 * g_.nc[j] * (u - 1.0) / shrink;
+      }
+      best = fmin(best, log_a - static_cast<double>(K + 1) * log(u) - log1p(-1.0 / u));
+    }
+    return best;
   }
 
   // log density at y by the same mixture: sum_k a_k f_{chi2_{m + 2k}}(y / beta) / beta, whose terms
