@@ -53,10 +53,39 @@ with tempfile.TemporaryDirectory() as folder:
     X = rng.normal(size=(160, 5))
     y = (X[:, 0] + 0.3 * rng.normal(size=160) > 0).astype(int) + (X[:, 1] > 1)
     np.savez(data, X_train=X[:100], y_train=y[:100], X_test=X[100:], y_test=y[100:])
-    for args in (["report", "--data", str(data), "--space", "rbf", "--error", "0.2", "--n-hypotheses", "2000",
-                  "--n-boot", "20", "--quiet", "--json", str(Path(folder) / "report.json")],
-                 ["difficulty", "--n", "60000", "--m", "14", "--R", "17.18", "--delta", "2.40", "--classes", "10",
-                  "--error", "0.001"]):
+    for args in (
+        [
+            "report",
+            "--data",
+            str(data),
+            "--space",
+            "rbf",
+            "--error",
+            "0.2",
+            "--n-hypotheses",
+            "2000",
+            "--n-boot",
+            "20",
+            "--quiet",
+            "--json",
+            str(Path(folder) / "report.json"),
+        ],
+        [
+            "difficulty",
+            "--n",
+            "60000",
+            "--m",
+            "14",
+            "--R",
+            "17.18",
+            "--delta",
+            "2.40",
+            "--classes",
+            "10",
+            "--error",
+            "0.001",
+        ],
+    ):
         result = subprocess.run([command, *args], capture_output=True, text=True, timeout=600)
         print(result.stdout[-1500:], result.stderr[-1500:], sep="\n")
         check(result.returncode == 0, f"inductive-bias {args[0]} exited with {result.returncode}")

@@ -102,16 +102,24 @@ API_GROUPS: list[tuple[str, str, list[str]]] = [
         "Inductive bias pipeline",
         "One entry point computes the inductive bias of a hypothesis space: exactly where the "
         "loss distribution is known, by the published sample-and-fit recipe otherwise.",
-        ["inductive_bias", "InductiveBias", "exact_bias", "compare", "Comparison", "ComparisonRow",
-         "sample_losses", "sample_gaussian_losses", "bias_from_losses", "BiasEstimate",
-         "sankaran_bias"],
+        [
+            "inductive_bias",
+            "InductiveBias",
+            "exact_bias",
+            "compare",
+            "Comparison",
+            "ComparisonRow",
+            "sample_losses",
+            "sample_gaussian_losses",
+            "bias_from_losses",
+            "BiasEstimate",
+            "sankaran_bias",
+        ],
     ),
     (
         "Hypothesis spaces",
-        "Spaces of hypotheses that fit the training data, and the Gaussian-process posterior of "
-        "kernel spaces.",
-        ["KernelSpace", "KERNELS", "RandomFeatureSpace", "CallableSpace", "posterior", "Posterior",
-         "kernel_matrix"],
+        "Spaces of hypotheses that fit the training data, and the Gaussian-process posterior of kernel spaces.",
+        ["KernelSpace", "KERNELS", "RandomFeatureSpace", "CallableSpace", "posterior", "Posterior", "kernel_matrix"],
     ),
     (
         "Distributions",
@@ -122,8 +130,15 @@ API_GROUPS: list[tuple[str, str, list[str]]] = [
     (
         "Task difficulty",
         "The model-agnostic bound in bits and the estimators that read its inputs off the data.",
-        ["task_difficulty", "TaskDifficulty", "difficulty", "intrinsic_dimension", "data_radius",
-         "class_separation", "nearest_neighbors"],
+        [
+            "task_difficulty",
+            "TaskDifficulty",
+            "difficulty",
+            "intrinsic_dimension",
+            "data_radius",
+            "class_separation",
+            "nearest_neighbors",
+        ],
     ),
     (
         "Random streams",
@@ -189,20 +204,28 @@ def _write_api_reference() -> None:
         "",
         "Every public name of the package, as ``import inductive_bias as ib`` exposes it, grouped by",
         "what it is for. This page is generated from ``inductive_bias.__all__`` when the documentation",
-        "is built, so it always matches the installed version "
-        f"({inductive_bias.__version__}).",
+        f"is built, so it always matches the installed version ({inductive_bias.__version__}).",
         "",
         "Array arguments accept NumPy arrays (CPU), CuPy arrays (GPU) and other DLPack producers such",
         "as PyTorch or JAX tensors; results come back in the caller's array type. Probabilities are",
         "handled as logarithms throughout, and inductive bias is reported in bits unless",
-        "``unit=\"nats\"`` is asked for.",
+        '``unit="nats"`` is asked for.',
         "",
         ".. currentmodule:: inductive_bias",
         "",
     ]
     for title, blurb, names in sections:
-        lines += [title, "-" * len(title), "", blurb, "", ".. autosummary::", "   :toctree: generated",
-                  "   :nosignatures:", ""]
+        lines += [
+            title,
+            "-" * len(title),
+            "",
+            blurb,
+            "",
+            ".. autosummary::",
+            "   :toctree: generated",
+            "   :nosignatures:",
+            "",
+        ]
         lines += [f"   {name}" for name in names]
         lines.append("")
 
@@ -297,9 +320,13 @@ _class_attributes: set[str] = set()
 
 def _process_docstring(app, what, name, obj, options, lines):  # type: ignore[no-untyped-def]
     global _class_attributes
-    if what in ("data", "attribute") and lines and getattr(obj, "__doc__", None) is not None \
-            and obj.__doc__ == getattr(type(obj), "__doc__", None):
-        lines[:] = []
+    if (
+        what in ("data", "attribute")
+        and lines
+        and getattr(obj, "__doc__", None) is not None
+        and obj.__doc__ == getattr(type(obj), "__doc__", None)
+    ):
+        lines[:] = _attribute_docstring(name, obj)
     if what == "class":
         import warnings
 
@@ -314,11 +341,38 @@ def _process_docstring(app, what, name, obj, options, lines):  # type: ignore[no
         _class_attributes = {part.strip() for entry in entries for part in entry.name.split(",")}
 
 
+def _attribute_docstring(name, obj):  # type: ignore[no-untyped-def]
+    """The docstring written under a public constant where a submodule defines it (a string after the
+    assignment, or ``#:`` comments), found by identity: the name documented (``inductive_bias.KERNELS``)
+    is only imported into the package, where Sphinx finds no docstring of its own."""
+    import importlib
+    import pkgutil
+
+    from sphinx.pycode import ModuleAnalyzer
+    from sphinx.util.docstrings import prepare_docstring
+
+    short = name.rsplit(".", 1)[-1]
+    for info in pkgutil.iter_modules(inductive_bias.__path__, "inductive_bias."):
+        module = importlib.import_module(info.name)
+        if vars(module).get(short) is not obj:
+            continue
+        try:
+            docs = ModuleAnalyzer.for_module(info.name).find_attr_docs()
+        except Exception:
+            continue
+        if ("", short) in docs:
+            return prepare_docstring("\n".join(docs["", short]))
+    return []
+
+
 def _skip_member(app, what, name, obj, skip, options):  # type: ignore[no-untyped-def]
     import inspect
 
-    if what == "class" and name in _class_attributes and not (
-            inspect.isroutine(obj) or isinstance(obj, (classmethod, staticmethod))):
+    if (
+        what == "class"
+        and name in _class_attributes
+        and not (inspect.isroutine(obj) or isinstance(obj, (classmethod, staticmethod)))
+    ):
         return True
     return None
 

@@ -131,7 +131,15 @@ def test_compare_table(small_digits, tmp_path):
     assert [r.method.split()[0] for r in table] == ["exact", "exact", "sample", "sample"]
     assert all(r.interval is not None for r in table if r.space == "features")
     if __import__("importlib").util.find_spec("pandas"):
-        assert list(table.to_pandas().columns) == ["space", "error", "bits", "interval", "method", "seconds"]
+        assert list(table.to_pandas().columns) == [
+            "space",
+            "error",
+            "bits",
+            "interval",
+            "method",
+            "seconds",
+            "extrapolated",
+        ]
     if __import__("importlib").util.find_spec("matplotlib"):
         table.plot(tmp_path / "comparison.png")
         assert (tmp_path / "comparison.png").stat().st_size > 1000

@@ -25,9 +25,35 @@ _DISTRIBUTIONS: dict[str, type[ScaledNCX2]] = {"ncx2": ScaledNCX2, "chi2": Scale
 
 @dataclass
 class BiasEstimate:
-    """Inductive bias ``-log P(loss <= error)`` in ``unit`` under a distribution fitted to sampled losses.
+    """Inductive bias ``-log P(loss <= error)`` read off a distribution fitted to sampled losses.
 
-    Fields holding one value per error are floats for a scalar ``error`` and arrays of its shape otherwise.
+    Returned by :func:`bias_from_losses`; the value is in ``unit``. Fields holding one value per error
+    are floats for a scalar ``error`` and arrays of its shape otherwise.
+
+    Parameters
+    ----------
+    value : float or numpy.ndarray
+        The estimate.
+    interval : tuple of float, numpy.ndarray or None
+        The bootstrap interval.
+    unit : str
+        The unit of ``value``.
+    error : float or numpy.ndarray
+        The target error(s).
+    method : str
+        The fitted family.
+    distribution : ScaledNCX2
+        The fitted distribution.
+    empirical_fraction, empirical_value : float or numpy.ndarray
+        The fraction of sampled losses that reach each error, and its ``-log`` in ``unit``.
+    extrapolated : bool or numpy.ndarray
+        Whether each error lies below every sampled loss.
+    n_samples : int
+        How many losses were fitted.
+    fit : Ncx2Fit
+        The fit with its diagnostics.
+    confidence : float, default 0.95
+        Coverage of ``interval``.
 
     Attributes
     ----------
@@ -37,7 +63,9 @@ class BiasEstimate:
         Percentile bootstrap interval: it covers the sampling noise of the fit only, not the misfit
         of the ncx2 model itself.
     unit : str
+        ``"bits"`` or ``"nats"``.
     error : float or ndarray
+        The target error(s) the estimate was read at.
     method : str
         ``"fit-ncx2"`` or ``"fit-chi2"``.
     distribution : ScaledNCX2
@@ -49,10 +77,19 @@ class BiasEstimate:
     extrapolated : bool or ndarray
         ``error`` is below every sampled loss: the value reads the fitted tail beyond the data.
     n_samples : int
+        Number of sampled losses behind the fit.
     fit : Ncx2Fit
         The fit with its diagnostics and bootstrap replicates.
     confidence : float
         Coverage of ``interval``.
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> losses = ib.ScaledNCX2(20, 15, 0.01).rvs(500, seed=2)
+    >>> estimate = ib.bias_from_losses(losses, 0.2, n_boot=0)
+    >>> estimate.method, estimate.n_samples, estimate.interval is None
+    ('fit-ncx2', 500, True)
     """
 
     value: Any  # float, or ndarray of the errors' shape
@@ -70,7 +107,7 @@ class BiasEstimate:
 
     @property
     def bits(self) -> Any:
-        """``value`` in bits."""
+        """The estimate ``value`` converted to bits (unchanged when ``unit`` is already bits)."""
         return self.value * _validation.UNITS[self.unit] / _validation.UNITS["bits"]
 
 
@@ -83,7 +120,10 @@ def bias_from_losses(
     unit: str = "bits",
     confidence: float = 0.95,
 ) -> BiasEstimate:
-    """The published estimate of inductive bias from sampled test losses.
+    """Estimate inductive bias from sampled test losses, as the published method does.
+
+    A scaled non-central (or central) chi-squared is fitted to the losses by maximum likelihood and
+    its lower tail is read at each ``error``; Poisson-bootstrap refits give the interval.
 
     Parameters
     ----------
@@ -99,12 +139,14 @@ def bias_from_losses(
     seed : int, numpy.random.SeedSequence or numpy.random.Generator
         Seeds the bootstrap weights (Philox).
     unit : {"bits", "nats"}
+        Unit of the returned values.
     confidence : float
         Coverage of the percentile interval, in (0, 1).
 
     Returns
     -------
     BiasEstimate
+        The estimate at every error, with the empirical fraction, the extrapolation flag and the fit.
 
     Examples
     --------
@@ -126,7 +168,33 @@ def bias_from_losses(
 
 
 def read_fit(fit: Ncx2Fit, error, unit: str = "bits", confidence: float = 0.95) -> BiasEstimate:
-    """The estimate at ``error`` (a number or an array) from a fit already made: no refit."""
+    """Read the estimate at other target errors from a fit already made, without refitting.
+
+    Parameters
+    ----------
+    fit : Ncx2Fit
+        A fit of the sampled losses (its bootstrap replicates, if any, give the interval).
+    error : float or array of floats
+        Target error(s).
+    unit : {"bits", "nats"}
+        Unit of the returned values.
+    confidence : float
+        Coverage of the percentile interval, in (0, 1).
+
+    Returns
+    -------
+    BiasEstimate
+        The estimate at ``error``, shaped like it.
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> from inductive_bias.bias import read_fit
+    >>> losses = ib.ScaledNCX2(20, 15, 0.01).rvs(1000, seed=3)
+    >>> first = ib.bias_from_losses(losses, 0.2, n_boot=0)
+    >>> bool(read_fit(first.fit, 0.2).value == first.value)
+    True
+    """
     per_nat = _validation.per_nat(unit)
     targets = _validation.target_errors(error)
     if not 0 < confidence < 1:
@@ -171,10 +239,30 @@ def read_fit(fit: Ncx2Fit, error, unit: str = "bits", confidence: float = 0.95) 
 
 
 def sankaran_bias(df: float, nc: float, scale: float, error: float, unit: str = "bits") -> float:
-    """The published fallback: Sankaran's normal approximation to the ncx2 CDF at ``error / scale``,
-    reported as ``z^2 / 2`` (it drops the ``log(|z| sqrt(2 pi))`` term, 5-9 % off).
+    """Compute the published fallback estimate from Sankaran's normal approximation.
 
-    Kept only to compare with; ``ScaledNCX2(df, nc, scale).logcdf(error)`` is the accurate value.
+    Sankaran's approximation maps the ncx2 CDF at ``error / scale`` to a standard normal ``z``; the
+    published fallback reports ``z^2 / 2``, which leaves out the ``log(|z| sqrt(2 pi))`` term of the
+    normal tail and is therefore 5-9 % off. It is kept only to compare with:
+    ``ScaledNCX2(df, nc, scale).logcdf(error)`` is the accurate value.
+
+    Parameters
+    ----------
+    df : float
+        Degrees of freedom of the fitted ncx2.
+    nc : float
+        Its non-centrality.
+    scale : float
+        Its scale (the losses are ``scale`` times an ncx2 variable).
+    error : float
+        Target error.
+    unit : {"bits", "nats"}
+        Unit of the result.
+
+    Returns
+    -------
+    float
+        The approximate ``-log P(loss <= error)`` in ``unit``.
 
     Examples
     --------

@@ -20,14 +20,31 @@ __all__ = ["Comparison", "ComparisonRow", "compare"]
 
 @dataclass(frozen=True)
 class ComparisonRow:
-    """One space at one error.
+    """The inductive bias of one hypothesis space at one target error: a row of a ``Comparison``.
+
+    Parameters
+    ----------
+    space : str
+        The space's name.
+    error, bits : float
+        The target error and the inductive bias in bits.
+    interval : tuple of float or None
+        The bootstrap interval in bits, for sampled answers.
+    method : str
+        How the value was obtained.
+    seconds : float
+        The time spent.
+    extrapolated : bool, default False
+        Whether the error lies below every sampled loss.
 
     Attributes
     ----------
     space : str
         The name given in ``spaces``.
     error : float
+        The target error (test MSE).
     bits : float
+        The inductive bias in bits.
     interval : tuple or None
         Sampled answers: the bootstrap interval in bits (sampling noise only).
     method : str
@@ -36,6 +53,13 @@ class ComparisonRow:
         The space's time, shared evenly among its errors.
     extrapolated : bool
         The error lies below every sampled loss.
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> row = ib.ComparisonRow("rbf", 0.25, 12.5, None, "exact (ruben)", 0.01)
+    >>> row.bits, row.extrapolated
+    (12.5, False)
     """
 
     space: str
@@ -48,7 +72,26 @@ class ComparisonRow:
 
 
 class Comparison:
-    """One row per space and error; prints as a table, converts to pandas, plots bits vs error."""
+    """The inductive bias of several spaces at several errors, as returned by :func:`compare`.
+
+    It holds one row per space and error, prints as a table, iterates over its rows, converts to a
+    pandas data frame and plots bits against error.
+
+    Parameters
+    ----------
+    rows : list of ComparisonRow
+        The rows, in the order they are shown.
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> table = ib.Comparison([ib.ComparisonRow("rbf", 0.25, 12.5, None, "exact (ruben)", 0.01)])
+    >>> len(table), [row.space for row in table]
+    (1, ['rbf'])
+    >>> print(table)  # doctest: +NORMALIZE_WHITESPACE
+    space  error   bits  interval (bits)         method  seconds
+    rbf     0.25  12.50                -  exact (ruben)     0.01
+    """
 
     def __init__(self, rows: list[ComparisonRow]):
         self.rows = rows
@@ -81,7 +124,18 @@ class Comparison:
     __repr__ = __str__
 
     def to_pandas(self) -> Any:
-        """The rows as a ``pandas.DataFrame`` (needs pandas)."""
+        """Convert the rows to a pandas data frame (needs pandas).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per ``ComparisonRow``, one column per field.
+
+        Raises
+        ------
+        ImportError
+            When pandas is not installed.
+        """
         try:
             import pandas
         except ImportError:
@@ -89,9 +143,29 @@ class Comparison:
         return pandas.DataFrame([r.__dict__ for r in self.rows])
 
     def plot(self, path: str | None = None, ax: Any = None) -> Any:
-        """Bits vs error per space: log error axis, symmetric-log bits axis (linear below 1 bit),
-        bootstrap intervals as bands, extrapolated values as hollow markers. Saved to ``path`` when given.
-        Returns the matplotlib axes."""
+        """Plot bits against error, one line per space (needs matplotlib).
+
+        The error axis is logarithmic; the bits axis is logarithmic, or symmetric-log (linear below
+        1 bit) when some value is below 1 bit. Bootstrap intervals are drawn as bands and
+        extrapolated values as hollow markers.
+
+        Parameters
+        ----------
+        path : str, optional
+            Where to save the figure; nothing is saved when it is None.
+        ax : matplotlib.axes.Axes, optional
+            The axes to draw on; by default a new figure.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
+
+        Raises
+        ------
+        ImportError
+            When matplotlib is not installed.
+        """
         try:
             import matplotlib
 
@@ -133,22 +207,32 @@ def compare(
     n_boot: int = 100,
     progress: bool | Callable = False,
 ) -> Comparison:
-    """Inductive bias of each space at each error (``inductive_bias`` with ``method="auto"``: exact for
-    kernel spaces, the published sample-and-fit with a bootstrap interval for every other space).
+    """Compute the inductive bias of several hypothesis spaces at several target errors.
+
+    Each space is answered once by ``inductive_bias`` with ``method="auto"``: exactly for kernel
+    spaces, by the published sample-and-fit with a bootstrap interval for every other space.
 
     Parameters
     ----------
-    spaces : dict of name -> space
+    spaces : dict of str to KernelSpace, RandomFeatureSpace or CallableSpace
+        The spaces to compare, by the names shown in the table.
     X_train, Y_train, X_test, Y_test : arrays
         As for ``inductive_bias``.
-    errors : sequence of floats
+    errors : sequence of float
         Target errors; each space's posterior or sampling serves all of them.
-    n_hypotheses, seed, n_boot, progress
-        As for ``inductive_bias`` (sampled spaces).
+    n_hypotheses : int
+        As for ``inductive_bias`` (sampled spaces only).
+    seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        As for ``inductive_bias``.
+    n_boot : int
+        As for ``inductive_bias`` (sampled spaces only).
+    progress : bool or callable
+        As for ``inductive_bias``.
 
     Returns
     -------
     Comparison
+        One row per space and error, spaces in the order given.
 
     Examples
     --------

@@ -17,18 +17,68 @@ __all__ = ["KERNELS", "STATIONARY", "kernel_matrix", "median_distance", "native_
 
 _ALIASES = {"matern12": "laplacian"}
 KERNELS = tuple(_native.Kernel.__members__) + tuple(_ALIASES)
+"""Names of the covariance functions that ``KernelSpace`` accepts.
+
+The compiled module defines the list; ``"matern12"`` is added as another name for ``"laplacian"``.
+"""
 STATIONARY = frozenset({"rbf", "laplacian", "matern12", "matern32", "matern52"})
+"""The covariance functions that depend only on the distance of their inputs (they take a lengthscale)."""
 
 
 def native_kernel(name: str):
-    """The compiled module's ``Kernel`` value for a covariance function's name."""
+    """Look up the compiled module's ``Kernel`` value for a covariance function's name.
+
+    Parameters
+    ----------
+    name : str
+        One of ``KERNELS`` (aliases resolve to the function they name).
+
+    Returns
+    -------
+    _native.Kernel
+        The enum value the native kernels take.
+
+    Raises
+    ------
+    ValueError
+        When ``name`` is not in ``KERNELS``.
+
+    Examples
+    --------
+    >>> from inductive_bias.covariance import native_kernel
+    >>> native_kernel("matern12") == native_kernel("laplacian")
+    True
+    """
     if name not in KERNELS:
         raise ValueError(f"kernel: expected one of {sorted(KERNELS)}, got {name!r}")
     return _native.Kernel.__members__[_ALIASES.get(name, name)]
 
 
 def median_distance(X: Array) -> float:
-    """Median Euclidean distance over the pairs of distinct rows of ``X`` (a NumPy or CuPy array)."""
+    """Compute the median Euclidean distance over the pairs of distinct rows of ``X``.
+
+    Parameters
+    ----------
+    X : array [n, d]
+        Points, a NumPy or CuPy array with at least two rows.
+
+    Returns
+    -------
+    float
+        The median of the ``n (n - 1) / 2`` pairwise distances.
+
+    Raises
+    ------
+    ValueError
+        When the median is 0 (most rows coincide), so that it cannot serve as a lengthscale.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from inductive_bias.covariance import median_distance
+    >>> round(median_distance(np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])), 6)
+    5.0
+    """
     xp = array_module(X)
     X = X.astype(np.float64)
     norms = (X * X).sum(axis=1)
@@ -41,7 +91,10 @@ def median_distance(X: Array) -> float:
 
 
 def kernel_matrix(space, A: Array, B: Array, params: dict | None = None) -> Array:
-    """``k(A_i, B_j)`` for the covariance function of a ``KernelSpace``, as a float64 matrix ``[a, b]``.
+    """Evaluate the covariance function of a ``KernelSpace`` between two sets of points.
+
+    Entry ``(i, j)`` of the result is ``k(A_i, B_j)``. The inner products come from BLAS and the
+    covariance function is applied element by element by a native kernel.
 
     Parameters
     ----------
@@ -56,7 +109,7 @@ def kernel_matrix(space, A: Array, B: Array, params: dict | None = None) -> Arra
     Returns
     -------
     array [a, b]
-        float64, of ``A``'s array type and device.
+        The float64 matrix ``k(A_i, B_j)``, of ``A``'s array type and on its device.
 
     Examples
     --------

@@ -33,14 +33,54 @@ from .spaces import CallableSpace, KernelSpace, RandomFeatureSpace
 __all__ = ["METHODS", "InductiveBias", "exact_bias", "inductive_bias"]
 
 METHODS = ("auto", "exact", "sample", "both")
+"""The values ``inductive_bias`` accepts for ``method``."""
 
 
 @dataclass
 class InductiveBias:
     """The inductive bias at one or several target errors, with how it was obtained.
 
-    Fields holding one value per error are floats (bools) for a scalar ``error`` and arrays of its
-    shape for an array of errors.
+    Returned by :func:`inductive_bias` and :func:`exact_bias`. Fields holding one value per error
+    are floats (bools) for a scalar ``error`` and arrays of its shape for an array of errors.
+
+    Parameters
+    ----------
+    value : float, numpy.ndarray or None
+        The inductive bias in ``unit``.
+    unit : str
+        The unit of ``value``.
+    error : float, numpy.ndarray or None
+        The target error(s).
+    method : str
+        How ``value`` was obtained.
+    interval : tuple of float, numpy.ndarray or None
+        The bootstrap interval of sampled answers.
+    distribution : GeneralizedChi2 or ScaledNCX2
+        The exact or fitted loss distribution.
+    jitter : float, default 0.0
+        The relative jitter added to the kernel matrix.
+    reason : str, default ""
+        Why some values are infinite.
+    evaluation : str or numpy.ndarray, default ""
+        The evaluation method per error (exact answers).
+    evaluation_error : float or numpy.ndarray, default 0.0
+        Its error estimate on log P.
+    extrapolated : bool or numpy.ndarray, default False
+        Whether each error lies below every sampled loss.
+    empirical_fraction : float, numpy.ndarray or None, default None
+        The fraction of sampled losses at or below each error.
+    confidence : float, default 0.95
+        Coverage of ``interval``.
+    sampled : InductiveBias or None, default None
+        The sampled answer beside an exact one.
+    losses : array or None, default None
+        The sampled test losses.
+    posterior : Posterior or None, default None
+        The posterior of a kernel space.
+    timings : dict, optional
+        Seconds per stage (empty by default).
+    fit : Ncx2Fit or None, default None
+        The fit behind a sampled answer, which ``at`` reads again.
 
     Attributes
     ----------
@@ -48,6 +88,7 @@ class InductiveBias:
         ``-log P(test loss <= error)`` in ``unit``; ``inf`` where no hypothesis can reach the error
         (see ``reason``).
     unit : {"bits", "nats"}
+        The unit of ``value``.
     error : float or ndarray
         The target error(s).
     method : {"exact", "sample"}
@@ -79,6 +120,15 @@ class InductiveBias:
         Kernel spaces: the posterior on the test set, computed once.
     timings : dict
         Seconds per stage.
+    fit : Ncx2Fit or None
+        Sampled answers: the fit of the losses with its bootstrap replicates.
+
+    Examples
+    --------
+    >>> import inductive_bias as ib
+    >>> r = ib.exact_bias(ib.GeneralizedChi2([1.0], 2), [2.0, 4.0])
+    >>> r.method, r.unit, r.evaluation.tolist()
+    ('exact', 'bits', ['ruben', 'ruben'])
     """
 
     value: Any  # float, ndarray of the errors' shape, or None (error=None)
@@ -102,13 +152,24 @@ class InductiveBias:
 
     @property
     def bits(self) -> Any:
-        """``value`` in bits."""
+        """The inductive bias ``value`` converted to bits (None when no error was given)."""
         if self.value is None:
             return None
         return self.value * _validation.UNITS[self.unit] / _validation.UNITS["bits"]
 
     def at(self, error: float | Array) -> InductiveBias:
-        """The same answer read at other target errors: no new posterior, sampling or fit.
+        """Read the same answer at other target errors, with no new posterior, sampling or fit.
+
+        Parameters
+        ----------
+        error : float or array of floats
+            The target error(s) to read the answer at.
+
+        Returns
+        -------
+        InductiveBias
+            The answer at ``error``, sharing this one's posterior, losses, timings and sampled answer
+            (read at ``error`` too).
 
         Examples
         --------
@@ -150,17 +211,26 @@ def inductive_bias(
     task_size: int | None = None,
     progress: bool | Callable = False,
 ) -> InductiveBias:
-    """-log P(test MSE <= error) for the hypotheses of ``space`` that fit (X_train, Y_train).
+    """Compute the inductive bias of a hypothesis space on a task.
+
+    The inductive bias is ``-log P(test MSE <= error)`` over the hypotheses of ``space`` that fit
+    ``(X_train, Y_train)``: the information, beyond the training data, needed to pick a hypothesis
+    that generalizes to within ``error``.
 
     Parameters
     ----------
     space : KernelSpace, RandomFeatureSpace or CallableSpace
         The hypothesis space.
-    X_train, X_test : arrays [n, d], [t, d]
-        NumPy arrays run on the CPU, CuPy arrays (or CUDA tensors of PyTorch / JAX) on their GPU.
-    Y_train, Y_test : arrays [n], [t] of integer labels, or [n, k], [t, k] of real targets
-        Labels become one-hot targets over the classes of train and test together (as the published
-        method).
+    X_train : array [n, d]
+        Training inputs. NumPy arrays run on the CPU, CuPy arrays (or CUDA tensors of PyTorch / JAX)
+        on their GPU.
+    Y_train : array [n] of int labels, or [n, k] of real targets
+        Training targets. Labels become one-hot targets over the classes of train and test together
+        (as in the published method).
+    X_test : array [t, d]
+        Test inputs, on the device of ``X_train``.
+    Y_test : array [t] of int labels, or [t, k] of real targets
+        Test targets, of the same kind as ``Y_train``.
     error : float, array of floats, or None
         Target test MSE(s). One posterior, one sampling and one fit serve every error; results then
         hold one value per error. None: no error yet (``value`` is None); read the result at
@@ -169,6 +239,7 @@ def inductive_bias(
         ``"auto"``: exact for kernel spaces, sampled otherwise. ``"both"``: exact, with the sampled
         answer from the same posterior in ``.sampled`` (kernel spaces).
     unit : {"bits", "nats"}
+        Unit of the result.
     n_hypotheses : int
         Hypotheses sampled by the sampled method.
     seed : int, numpy.random.SeedSequence or numpy.random.Generator
@@ -189,6 +260,7 @@ def inductive_bias(
     Returns
     -------
     InductiveBias
+        The value at every error, with the distribution behind it and how it was obtained.
 
     Raises
     ------
@@ -359,18 +431,24 @@ def _exact(distribution: GeneralizedChi2, errors: np.ndarray | None, unit: str, 
 
 
 def exact_bias(distribution: GeneralizedChi2, error: float | Array, unit: str = "bits") -> InductiveBias:
-    """-log P(loss <= error) under an exact loss distribution, or ``inf`` with the reason where the
-    error is at or below its offset.
+    """Compute the inductive bias ``-log P(loss <= error)`` under an exact loss distribution.
+
+    Errors at or below the distribution's offset cannot be reached by any hypothesis: their value is
+    ``inf`` and ``reason`` says why.
 
     Parameters
     ----------
     distribution : GeneralizedChi2
+        The exact distribution of the test loss (e.g. ``Posterior.mse_distribution``).
     error : float or array of floats
+        Target error(s).
     unit : {"bits", "nats"}
+        Unit of the result.
 
     Returns
     -------
     InductiveBias
+        An exact answer (``method="exact"``) with the evaluation used per error.
 
     Examples
     --------

@@ -20,8 +20,38 @@ __all__ = ["Posterior", "posterior", "training_and_test_targets"]
 
 
 def training_and_test_targets(Y_train, Y_test, n_train: int, n_test: int, xp):
-    """Targets ``[n, k]`` for both sets: integer labels become one-hot over the classes of train and
-    test together (as the published method); real targets are used as they are."""
+    """Make the target matrices ``[n, k]`` of the training and the test set together.
+
+    Integer labels become one-hot targets over the classes of train and test together (as in the
+    published method); real targets are used as they are.
+
+    Parameters
+    ----------
+    Y_train, Y_test : arrays [n], [t] of int labels, or [n, k], [t, k] of real targets
+        The targets as the caller gave them.
+    n_train, n_test : int
+        The number of training and test points the targets must match.
+    xp : module
+        The array module (NumPy or CuPy) the targets are made in.
+
+    Returns
+    -------
+    targets_train, targets_test : arrays [n, k], [t, k]
+        The float64 targets, with the same number of outputs ``k``.
+
+    Raises
+    ------
+    ValueError
+        When the two sets disagree on the number of outputs, or a set does not match its size.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from inductive_bias.posterior import training_and_test_targets
+    >>> train, test = training_and_test_targets(np.array([0, 1]), np.array([2]), 2, 1, np)
+    >>> train.shape, test.tolist()
+    ((2, 3), [[0.0, 0.0, 1.0]])
+    """
     labels = [to_host(as_array(name, Y)[0]) for name, Y in (("Y_train", Y_train), ("Y_test", Y_test))]
     classes = None
     if all(y.ndim == 1 and y.dtype.kind in "iu" for y in labels) and labels[0].size and labels[1].size:
@@ -35,7 +65,17 @@ def training_and_test_targets(Y_train, Y_test, n_train: int, n_test: int, xp):
 
 @dataclass
 class Posterior:
-    """The GP posterior on the test points.
+    """The Gaussian-process posterior of a kernel space on the test points.
+
+    Returned by :func:`posterior`. A hypothesis on the test points is ``mean + factor() @ z`` with
+    standard normal ``z``.
+
+    Parameters
+    ----------
+    mean, eigenvalues, eigenvectors : arrays
+        The posterior mean and the eigendecomposition of the posterior covariance.
+    jitter, null_tolerance : float
+        The relative jitter used and the eigenvalue threshold of the null directions.
 
     Attributes
     ----------
@@ -48,6 +88,14 @@ class Posterior:
         Added to the diagonal of ``K(X, X)``, relative to its mean diagonal (0 when none was needed).
     null_tolerance : float
         Eigenvalues at or below it count as 0: directions no hypothesis can move.
+
+    Examples
+    --------
+    >>> import numpy as np, inductive_bias as ib
+    >>> X = np.array([[0.0], [1.0], [2.0]])
+    >>> post = ib.posterior(ib.KernelSpace("rbf", lengthscale=1.0), X[:2], np.array([0, 1]), X)
+    >>> post.mean.shape, post.eigenvectors.shape, round(float(post.eigenvalues.max()), 3)
+    ((3, 2), (3, 3), 0.547)
     """
 
     mean: Array
@@ -57,25 +105,34 @@ class Posterior:
     null_tolerance: float
 
     def factor(self) -> Array:
-        """``L`` with ``L @ L.T`` the covariance: the columns of the non-null directions, ``[t, r]``."""
+        """Return a factor ``L`` of the posterior covariance, ``L @ L.T`` being the covariance.
+
+        Returns
+        -------
+        array [t, r]
+            One column per non-null direction (eigenvalue above ``null_tolerance``), the eigenvector
+            scaled by the square root of its eigenvalue; same array type as ``eigenvalues``.
+        """
         xp = array_module(self.eigenvalues)
         keep = self.eigenvalues > self.null_tolerance
         return self.eigenvectors[:, keep] * xp.sqrt(self.eigenvalues[keep])
 
     def mse_distribution(self, Y_test: Array) -> GeneralizedChi2:
-        """The exact distribution of a hypothesis's test MSE, ``1/(t k) sum |f_c - y_c|^2``.
+        """Return the exact distribution of a hypothesis's test MSE, ``1/(t k) sum |f_c - y_c|^2``.
 
         It is ``sum_j lambda_j / (t k) chi2_k(sum_c b_jc^2) + offset``, with
         ``b = U^T (mean - Y) / sqrt(lambda)`` and the null directions' squared residuals in the offset.
 
         Parameters
         ----------
-        Y_test : array [t, k] of real targets, or [t] of integer labels in [0, k)
+        Y_test : array [t, k] of real targets, or [t] of int labels in [0, k)
             Labels become one-hot targets over the ``k`` outputs of the posterior.
 
         Returns
         -------
         GeneralizedChi2
+            The test MSE's distribution: one term per non-null direction, with ``k`` degrees of
+            freedom each, and the null directions' part as its offset.
         """
         t, k = self.mean.shape
         xp = array_module(self.mean)
@@ -98,14 +155,18 @@ def posterior(space, X_train: Array, Y_train: Array, X_test: Array) -> Posterior
     Parameters
     ----------
     space : KernelSpace
+        The covariance function of the GP.
     X_train : array [n, d]
-    Y_train : array [n] of integer labels (one-hot over the largest label + 1 classes) or [n, k] real targets
+        Training inputs.
+    Y_train : array [n] of int labels, or [n, k] of real targets
+        Labels become one-hot targets over ``largest label + 1`` classes.
     X_test : array [t, d]
-        NumPy arrays run on the CPU, CuPy arrays on their GPU (all on one device).
+        Test inputs. NumPy arrays run on the CPU, CuPy arrays on their GPU (all on one device).
 
     Returns
     -------
     Posterior
+        The posterior mean and covariance on ``X_test``.
 
     Raises
     ------

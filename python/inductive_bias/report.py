@@ -20,18 +20,81 @@ __all__ = [
 
 
 def format_bits(value: float | None) -> str:
-    """Bits with two decimals, in scientific notation once they would not fit 10 characters."""
+    """Format a number of bits for a table.
+
+    Two decimals, or four significant digits in scientific notation from a million bits on, so that
+    a value never takes more than about 10 characters.
+
+    Parameters
+    ----------
+    value : float or None
+        The bits; None and infinity print as ``"inf"``.
+
+    Returns
+    -------
+    str
+        The formatted value.
+
+    Examples
+    --------
+    >>> from inductive_bias.report import format_bits
+    >>> format_bits(12.3456), format_bits(2.5e7), format_bits(None)
+    ('12.35', '2.5e+07', 'inf')
+    """
     if value is None or np.isinf(value):
         return "inf"
     return f"{value:.2f}" if abs(value) < 1e6 else f"{value:.4g}"
 
 
 def format_interval(interval) -> str:
+    """Format an interval of bits as ``[low, high]``, each bound as ``format_bits`` writes it.
+
+    Parameters
+    ----------
+    interval : tuple of float or None
+        The bounds; None (no interval) prints as ``"-"``.
+
+    Returns
+    -------
+    str
+        The formatted interval.
+
+    Examples
+    --------
+    >>> from inductive_bias.report import format_interval
+    >>> format_interval((1.0, 2.25)), format_interval(None)
+    ('[1.00, 2.25]', '-')
+    """
     return "-" if interval is None else f"[{format_bits(interval[0])}, {format_bits(interval[1])}]"
 
 
 def format_table(header: list[str], rows: list[list[str]], footnote: str = "") -> str:
-    """Columns as wide as their widest cell; the first column left-aligned, the others right."""
+    """Lay out a text table with columns as wide as their widest cell.
+
+    The first column is aligned left, the others right; columns are separated by two spaces.
+
+    Parameters
+    ----------
+    header : list of str
+        The column titles.
+    rows : list of list of str
+        The cells, one list per row, as many cells as ``header`` has titles.
+    footnote : str, optional
+        A line added below the table when not empty.
+
+    Returns
+    -------
+    str
+        The table, lines separated by newlines, with no trailing newline.
+
+    Examples
+    --------
+    >>> from inductive_bias.report import format_table
+    >>> print(format_table(["space", "bits"], [["rbf", "12.50"], ["nngp_relu", "3.00"]]))
+    space       bits
+    rbf        12.50
+    nngp_relu   3.00
+    """
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
     lines = [
         "  ".join(str(cell).ljust(w) if i == 0 else str(cell).rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
@@ -41,8 +104,26 @@ def format_table(header: list[str], rows: list[list[str]], footnote: str = "") -
 
 
 def plot_bits(ax, errors, bits, intervals, extrapolated, label: str, **style) -> None:
-    """One space's bits against error: a line with filled markers, hollow where extrapolated, and its
-    bootstrap interval as a band where there is one."""
+    """Draw one space's bits against error on a matplotlib axes.
+
+    The values are joined by a line with filled markers, hollow where the value is extrapolated, and
+    the bootstrap interval is drawn as a band when every point has one.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes to draw on.
+    errors, bits : sequence of float
+        The target errors and the bits at each.
+    intervals : sequence of tuple or None
+        The bootstrap interval at each error, or None where there is none.
+    extrapolated : sequence of bool
+        Whether each value is extrapolated (the error lies below every sampled loss).
+    label : str
+        The legend label of the line.
+    **style
+        Keyword arguments of ``ax.plot`` for the line (``marker`` also sets the markers).
+    """
     (line,) = ax.plot(errors, bits, label=label, **style)
     color = line.get_color()
     fitted = [i for i, e in enumerate(extrapolated) if not e]
@@ -64,8 +145,23 @@ def plot_bits(ax, errors, bits, intervals, extrapolated, label: str, **style) ->
 
 
 def style_bits_axes(ax, errors, bits, any_extrapolated: bool) -> None:
-    """Log error axis with few, readable ticks; a log bits axis (bits run over decades), or a
-    symmetric-log one (linear below 1 bit, where 0 bits is a value) when some value is below 1 bit."""
+    """Set the scales, ticks, labels and legend of a bits-vs-error axes.
+
+    The error axis is logarithmic with few, readable ticks. The bits axis is logarithmic (bits run
+    over decades), or symmetric-log (linear below 1 bit, where 0 bits is a value) when some value is
+    below 1 bit.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes drawn by ``plot_bits``.
+    errors : sequence of float
+        Every error shown, for the ticks.
+    bits : sequence of float or None
+        Every value shown (None or infinite values are ignored), for the scale.
+    any_extrapolated : bool
+        Whether some value is extrapolated: the legend then explains the hollow markers.
+    """
     from matplotlib.ticker import LogLocator, NullFormatter
 
     ax.set_xscale("log")
@@ -90,7 +186,22 @@ def style_bits_axes(ax, errors, bits, any_extrapolated: bool) -> None:
 
 
 def format_report(report: dict) -> str:
-    """The command's text report: the task, its difficulty, then one row per space and error."""
+    """Write the command-line report as text.
+
+    It gives the task, its difficulty, then one row per space and error with the exact and the
+    sample-and-fit bits.
+
+    Parameters
+    ----------
+    report : dict
+        The report the command builds (keys ``"task"``, ``"difficulty"``, ``"rows"``,
+        ``"parameters"`` and ``"timings"``).
+
+    Returns
+    -------
+    str
+        The report, lines separated by newlines.
+    """
     t, d = report["task"], report["difficulty"]
     lines = [
         f"task {t['name']}: {t['n_train']} train / {t['n_test']} test points, {t['features']} features, "
@@ -129,9 +240,26 @@ def format_report(report: dict) -> str:
 
 
 def plot_report(report: dict, path: str) -> None:
-    """The report's figure: every space's sampled test losses with the fitted ncx2 and the exact
-    densities and the labelled target errors; log2 P against the error (fit, exact, empirical) for each
-    space; bits vs error per space with the bootstrap intervals and extrapolated points marked."""
+    """Draw the command-line report's figure and save it.
+
+    Three panels: every space's sampled test losses with the fitted ncx2 density, the exact density
+    and the target errors marked; ``log2 P(loss <= error)`` against the error (fit, exact and
+    empirical) for each space; and bits against error per space, with the bootstrap intervals and
+    the extrapolated points marked.
+
+    Parameters
+    ----------
+    report : dict
+        The report the command builds, with the sampled losses (``"_samples"``) and the exact
+        distributions (``"_exact"``) of each space.
+    path : str
+        Where the figure is saved.
+
+    Raises
+    ------
+    ImportError
+        When matplotlib is not installed.
+    """
     try:
         import matplotlib
 

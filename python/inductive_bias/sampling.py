@@ -39,7 +39,7 @@ def sample_losses(
     task_size: int | None = None,
     device: str = "cpu",
 ) -> Array:
-    """Test losses of sampled hypotheses of any space that fit the training data.
+    """Sample hypotheses of any space that fit the training data, and return their test losses.
 
     Kernel spaces sample their posterior through the Gaussian sampler; random-feature networks are
     drawn and fitted in batches; callable spaces run the user's code once per hypothesis.
@@ -47,9 +47,15 @@ def sample_losses(
     Parameters
     ----------
     space : KernelSpace, RandomFeatureSpace or CallableSpace
-    X_train, X_test : arrays [n, d], [t, d]
-    Y_train, Y_test : arrays [n], [t] of integer labels or [n, k], [t, k] of real targets
-        Labels become one-hot targets over the classes of train and test.
+        The hypothesis space to sample.
+    X_train : array [n, d]
+        Training inputs (NumPy, CuPy, or any DLPack producer such as PyTorch or JAX).
+    Y_train : array [n] of int labels, or [n, k] of real targets
+        Training targets. Labels become one-hot targets over the classes of train and test.
+    X_test : array [t, d]
+        Test inputs, on the device of ``X_train``.
+    Y_test : array [t] of int labels, or [t, k] of real targets
+        Test targets, of the same kind as ``Y_train``.
     n_hypotheses : int
         Hypotheses ``start`` to ``start + n_hypotheses - 1`` are evaluated.
     seed : int, numpy.random.SeedSequence or numpy.random.Generator
@@ -67,13 +73,14 @@ def sample_losses(
         on the cluster; the losses are bitwise those of one process (random-feature losses on GPU
         workers: to rounding, their batched GPU solves follow the tasks).
     task_size : int, optional
+        Hypotheses per Dask task, with ``client``.
     device : {"cpu", "cuda"}
         With ``client``: run each task on its worker's GPU where the worker has one.
 
     Returns
     -------
     array [n_hypotheses]
-        float64, of the caller's array type (NumPy, CuPy, PyTorch, JAX) as ``X_train``.
+        The float64 losses, in the caller's array type (NumPy, CuPy, PyTorch, JAX) of ``X_train``.
 
     Examples
     --------
@@ -138,8 +145,50 @@ def posterior_losses(
     task_size: int | None = None,
     device: str = "cpu",
 ):
-    """Test losses of hypotheses ``start ..`` drawn from a kernel space's posterior (NumPy or CuPy,
-    as the posterior), on a Dask cluster when ``client`` is given."""
+    """Sample hypotheses from a kernel space's posterior and return their test losses.
+
+    This is the sampled route of ``sample_losses`` and ``inductive_bias`` for kernel spaces, once the
+    posterior is made; it runs on a Dask cluster when ``client`` is given.
+
+    Parameters
+    ----------
+    post : Posterior
+        The posterior on the test points (NumPy or CuPy arrays).
+    targets_test : array [t, k]
+        The test targets, in the array type of the posterior.
+    n_hypotheses : int
+        Hypotheses ``start`` to ``start + n_hypotheses - 1`` are evaluated.
+    seed : int
+        Hypothesis ``i`` depends only on ``(seed, i)``.
+    loss : {"mse", "error"}
+        Mean squared error, or the 0-1 error of the argmax.
+    progress : bool or callable
+        A tqdm bar when stderr is a terminal, or ``progress(done, total)`` calls.
+    start : int
+        The first hypothesis index.
+    client : dask.distributed.Client, optional
+        Runs the range as tasks on a cluster, bitwise as in one process.
+    task_size : int, optional
+        Hypotheses per Dask task (default: from the size of the posterior).
+    device : {"cpu", "cuda"}
+        With ``client``: run each task on its worker's GPU where the worker has one.
+
+    Returns
+    -------
+    array [n_hypotheses]
+        The float64 losses, NumPy or CuPy as the posterior (NumPy from a cluster).
+
+    Examples
+    --------
+    >>> import numpy as np, inductive_bias as ib
+    >>> from inductive_bias.sampling import posterior_losses
+    >>> X = np.array([[0.0], [1.0], [2.0]])
+    >>> post = ib.posterior(ib.KernelSpace("rbf", lengthscale=1.0), X[:2], np.array([0, 1]), X)
+    >>> targets = np.eye(2)[[0, 1, 1]]
+    >>> losses = posterior_losses(post, targets, 5, seed=0)
+    >>> losses.shape, bool((losses >= 0).all())
+    ((5,), True)
+    """
     if client is not None:
         return _distributed_gaussian_losses(
             client,

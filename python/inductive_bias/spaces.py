@@ -96,7 +96,7 @@ class KernelSpace:
         return f"KernelSpace({self.kernel!r}{scale}{extra})"
 
     def resolved(self, X_train: Array) -> dict:
-        """The native parameters for these training inputs.
+        """Resolve the parameters the native covariance functions take for these training inputs.
 
         Parameters
         ----------
@@ -158,18 +158,29 @@ class RandomFeatureSpace:
         )
 
     def kernel(self) -> KernelSpace:
-        """The infinite-width limit of this space: the ``"nngp_relu"`` kernel space with the same depth
-        and variances.
+        """Return the infinite-width limit of this space as a kernel space.
 
         Returns
         -------
         KernelSpace
+            The ``"nngp_relu"`` kernel space with the same depth and variances.
         """
         return KernelSpace("nngp_relu", depth=self.depth, weight_var=self.weight_var, bias_var=self.bias_var)
 
     def parameter_count(self, inputs: int, outputs: int) -> int:
-        """Weights and biases of one network with ``inputs`` inputs and ``outputs`` outputs (the
-        normals drawn per hypothesis).
+        """Count the weights and biases of one network, which is the number of normals drawn per hypothesis.
+
+        Parameters
+        ----------
+        inputs : int
+            Input features of the network.
+        outputs : int
+            Outputs of the network.
+
+        Returns
+        -------
+        int
+            Weights and biases of every layer, the output layer included.
 
         Examples
         --------
@@ -180,39 +191,64 @@ class RandomFeatureSpace:
         return (inputs + 1) * self.width + (self.depth - 1) * (self.width + 1) * self.width + (self.width + 1) * outputs
 
     def draw(self, index: int, seed, inputs: int, outputs: int, device: str = "cpu") -> list:
-        """The standard normals of hypothesis ``index``.
+        """Draw the standard normals of one hypothesis, layer by layer.
 
         Parameters
         ----------
         index : int
             The hypothesis: Philox substream ``index`` of ``seed`` (bitwise the same on CPU and GPU).
         seed : int, numpy.random.SeedSequence or numpy.random.Generator
+            Addresses the Philox streams, together with ``index``.
         inputs, outputs : int
             Input features and outputs of the network.
         device : {"cpu", "cuda"}
+            Where the normals are drawn: NumPy arrays on the CPU, CuPy arrays on the GPU.
 
         Returns
         -------
         list of arrays
             One per layer, ``[fan_in + 1, fan_out]`` (last row: the bias).
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> layers = ib.RandomFeatureSpace(4, depth=2).draw(0, seed=1, inputs=3, outputs=2)
+        >>> [layer.shape for layer in layers]
+        [(4, 4), (5, 4), (5, 2)]
         """
         index = _validation.integer("index", index, 0, _validation.UINT64_LIMIT)
         return [layer[0] for layer in self.draw_batch(index, 1, seed, inputs, outputs, device)]
 
     def draw_batch(self, first: int, count: int, seed, inputs: int, outputs: int, device: str = "cpu") -> list:
-        """The draws of hypotheses ``first`` to ``first + count - 1`` from one Philox fill.
+        """Draw the standard normals of a range of hypotheses from one Philox fill.
+
+        The range is hypotheses ``first`` to ``first + count - 1``.
 
         Parameters
         ----------
         first, count : int
             The range of hypotheses (indices below 2^64).
-        seed, inputs, outputs, device
+        seed : int, numpy.random.SeedSequence or numpy.random.Generator
+            As for ``draw``.
+        inputs, outputs : int
+            As for ``draw``.
+        device : {"cpu", "cuda"}
             As for ``draw``.
 
         Returns
         -------
         list of arrays
             One per layer, ``[count, fan_in + 1, fan_out]``; row ``i`` equals ``draw(first + i, ...)``.
+
+        Examples
+        --------
+        >>> import numpy as np, inductive_bias as ib
+        >>> space = ib.RandomFeatureSpace(4)
+        >>> batch = space.draw_batch(5, 3, seed=1, inputs=3, outputs=2)
+        >>> [layer.shape for layer in batch]
+        [(3, 4, 4), (3, 5, 2)]
+        >>> all(np.array_equal(b[1], d) for b, d in zip(batch, space.draw(6, 1, 3, 2)))
+        True
         """
         count = _validation.integer("count", count, 1)
         inputs, outputs = _validation.integer("inputs", inputs, 1), _validation.integer("outputs", outputs, 1)
@@ -230,14 +266,14 @@ class RandomFeatureSpace:
         return layers
 
     def features(self, X: Array, layers: list, out: Array | None = None) -> Array:
-        """The hidden representation with the output layer's scaling folded in.
+        """Compute the hidden representation of the inputs, with the output layer's scaling folded in.
 
         The network's output is ``features @ z_out`` for the standard normal output draws ``z_out``.
 
         Parameters
         ----------
         X : array [n, d]
-            float64 inputs (NumPy or CuPy).
+            The float64 inputs (NumPy or CuPy).
         layers : list of arrays
             From ``draw``, or from ``draw_batch`` for a batch of networks (batched products).
         out : array, optional
@@ -246,6 +282,15 @@ class RandomFeatureSpace:
         Returns
         -------
         array [n, width + 1], or [count, n, width + 1] for a batch
+            The scaled last hidden layer, then a constant column for the output bias (``out`` when
+            given).
+
+        Examples
+        --------
+        >>> import numpy as np, inductive_bias as ib
+        >>> space = ib.RandomFeatureSpace(4)
+        >>> space.features(np.ones((2, 3)), space.draw(0, 1, 3, 2)).shape
+        (2, 5)
         """
         xp = array_module(X)
         h = X
@@ -261,8 +306,10 @@ class RandomFeatureSpace:
 
 
 class CallableSpace:
-    """Hypotheses from user code: ``fn(seed) -> predictions [t, k]`` (or ``[t]`` for one output) on
-    the test points, any array type.
+    """The hypothesis space of user code that returns a hypothesis's test predictions from a seed.
+
+    ``fn(seed)`` returns the predictions ``[t, k]`` (or ``[t]`` for one output) of one hypothesis on
+    the test points, in any array type.
 
     Hypothesis ``i`` gets the 64-bit seed ``hypothesis_seed(seed, i)``, so hypotheses are
     reproducible and independent. Answered by the sampled method.
@@ -291,8 +338,22 @@ class CallableSpace:
 
     @staticmethod
     def hypothesis_seed(seed: int, index: int) -> int:
-        """The 64-bit seed ``fn`` receives for hypothesis ``index``: the first two Philox words of
-        substream ``index`` under ``seed``, low word first.
+        """Return the 64-bit seed that ``fn`` receives for one hypothesis.
+
+        It is made of the first two Philox words of substream ``index`` under ``seed``, low word
+        first, so the seeds of different hypotheses are independent.
+
+        Parameters
+        ----------
+        seed : int
+            The seed of the whole sampling.
+        index : int
+            The hypothesis.
+
+        Returns
+        -------
+        int
+            A seed in ``[0, 2^64)``.
 
         Examples
         --------
