@@ -16,6 +16,9 @@ Set-up (the peers are not dependencies of the package; chi2comb needs its C libr
     cmake -S . -B build -DCMAKE_POLICY_VERSION_MINIMUM=3.5 && cmake --build build && cmake --install build
     ldconfig && pip install cffi chi2comb momentchi2
     python benchmarks/bench_gchi2.py            # writes benchmarks/results/gchi2.json
+
+Times per call are the median of 5 timed calls (2 beyond 1000 terms; --repeat N sets both) after
+--warmup (1) untimed call; threads pinned (--threads); see _timing.py.
 """
 
 from __future__ import annotations
@@ -23,26 +26,25 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import statistics
 import sys
-import time
+from functools import partial
 from pathlib import Path
 
+import _timing  # before NumPy: without threadpoolctl it pins BLAS threads through the environment
+
+# isort: split
 import numpy as np
 
 import inductive_bias as ib
 
 RESULTS = Path(__file__).resolve().parent / "results"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "golden"))
+STATISTIC = "median"
 
 
-def per_call(fn, repeat: int) -> tuple[object, float]:
-    out, times = None, []
-    for _ in range(repeat):
-        begin = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - begin)
-    return out, statistics.median(times)
+def per_call(fn, repeat: int, warmup: int) -> tuple[object, float]:
+    t = _timing.measure(fn, repeat=repeat, warmup=warmup)
+    return t.value, t.seconds(STATISTIC)
 
 
 def problem(n: int, decades: float):
@@ -58,8 +60,11 @@ def reference(weights, nc, x):
     from gchi2_inversion_golden import log_tails
 
     with mp.workdps(40):
-        return float(log_tails([mp.mpf(w) for w in weights], [mp.mpf(1)] * len(weights), [mp.mpf(v) for v in nc],
-                               mp.mpf(x), 2)[0])
+        return float(
+            log_tails([mp.mpf(w) for w in weights], [mp.mpf(1)] * len(weights), [mp.mpf(v) for v in nc], mp.mpf(x), 2)[
+                0
+            ]
+        )
 
 
 def peers():
@@ -68,8 +73,9 @@ def peers():
         from chi2comb import ChiSquared, chi2comb_cdf
 
         def davies(weights, nc, x):
-            value, status, _ = chi2comb_cdf(x, [ChiSquared(w, d, 1) for w, d in zip(weights, nc)], 0.0, lim=10**6,
-                                            atol=1e-14)
+            value, status, _ = chi2comb_cdf(
+                x, [ChiSquared(w, d, 1) for w, d in zip(weights, nc)], 0.0, lim=10**6, atol=1e-14
+            )
             return value if status in (0, 2) else math.nan
 
         found["davies"] = davies
@@ -96,7 +102,10 @@ def main(argv=None):
     parser.add_argument("--sizes", type=int, nargs="*", default=[10, 100, 1000, 10_000])
     parser.add_argument("--decades", type=float, default=2.0)
     parser.add_argument("--json", type=Path, default=RESULTS / "gchi2.json")
+    _timing.add_arguments(parser, repeat=None, warmup=1)
     args = parser.parse_args(argv)
+    _timing.pin_threads(args.threads)
+    repeats = (args.repeat or 5, args.repeat or 2)  # per call: up to 1000 terms, beyond
     others = peers()
     rows = []
     for n in args.sizes:
@@ -106,36 +115,62 @@ def main(argv=None):
         g0 = ib.GeneralizedChi2(weights, 1, 0.0)  # the moment methods take central terms only
         mean, sd = g.mean(), g.std()
         points = {"bulk": mean, "near mean": mean + 1e-6 * sd, "lower tail": 0.3 * mean, "upper tail": mean + 6 * sd}
-        repeat = 5 if n <= 1000 else 2
+        repeat = repeats[0] if n <= 1000 else repeats[1]
         for region, x in points.items():
-            e, ours_s = per_call(lambda: g.evaluate(x), repeat)
+            e, ours_s = per_call(partial(g.evaluate, x), repeat, args.warmup)
             ours = float(e.log_cdf) if region != "upper tail" else float(e.log_sf)
             truth = reference(weights, nc, x) if n <= 100 else None
             if truth is not None and region == "upper tail":
                 truth = math.log(-math.expm1(truth))
-            row = {"n": n, "region": region, "x": x, "ours": ours, "ours_s": ours_s, "ours_method": str(e.method),
-                   "ours_error_estimate": float(e.error), "truth": truth}
+            row = {
+                "n": n,
+                "region": region,
+                "x": x,
+                "ours": ours,
+                "ours_s": ours_s,
+                "ours_method": str(e.method),
+                "ours_error_estimate": float(e.error),
+                "truth": truth,
+            }
             for name, fn in central.items():
-                p, seconds = per_call(lambda: fn(weights, nc, x), repeat)
+                p, seconds = per_call(partial(fn, weights, nc, x), repeat, args.warmup)
                 value = log_of(p) if region != "upper tail" else log_of(1.0 - p)
                 row[name], row[f"{name}_s"] = value, seconds
             for name in ("hbe", "lpb4"):
                 if name in others:
-                    p, seconds = per_call(lambda: others[name](weights, np.zeros(n), x), repeat)
+                    p, seconds = per_call(partial(others[name], weights, np.zeros(n), x), repeat, args.warmup)
                     row[f"{name} (central)"] = log_of(p) if region != "upper tail" else log_of(1.0 - p)
                     row[f"{name}_s"] = seconds
             if "hbe" in others or "lpb4" in others:  # their reference: our exact value for central terms
                 row["central_truth"] = float(g0.logcdf(x) if region != "upper tail" else g0.logsf(x))
             rows.append(row)
-            print(f"n={n:<6} {region:<11} ours {ours:.15g} ({ours_s * 1e3:.3f} ms, {row['ours_method']}, "
-                  f"est {row['ours_error_estimate']:.1e})" + "".join(
-                      f"  {name} {row[name]:.15g} ({row[name + '_s'] * 1e3:.3f} ms)" for name in central), flush=True)
+            print(
+                f"n={n:<6} {region:<11} ours {ours:.15g} ({ours_s * 1e3:.3f} ms, {row['ours_method']}, "
+                f"est {row['ours_error_estimate']:.1e})"
+                + "".join(f"  {name} {row[name]:.15g} ({row[name + '_s'] * 1e3:.3f} ms)" for name in central),
+                flush=True,
+            )
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"benchmark": "gchi2", "decades": args.decades, "rows": rows}, indent=2,
-                                    default=float))
-    print("\nrelative error of log P (vs 40-digit mpmath where n <= 100, else difference from ours) and time per call")
-    print(f"{'n':>6} {'region':<11} {'ours err':>9} {'ours ms':>8} {'davies err':>11} {'davies ms':>10}"
-          f" {'hbe err':>9} {'lpb4 err':>9}")
+    args.json.write_text(
+        json.dumps(
+            {
+                "benchmark": "gchi2",
+                "decades": args.decades,
+                "rows": rows,
+                "timing": _timing.header(STATISTIC, repeats[0], args.warmup, repeat_beyond_1000_terms=repeats[1]),
+            },
+            indent=2,
+            default=float,
+        )
+    )
+    print(
+        "\nrelative error of log P (vs 40-digit mpmath where n <= 100, else difference from ours) and time per call "
+        f"({_timing.describe(STATISTIC, repeats[0], args.warmup)}; {repeats[1]} beyond 1000 terms)"
+    )
+    print(
+        f"{'n':>6} {'region':<11} {'ours err':>9} {'ours ms':>8} {'davies err':>11} {'davies ms':>10}"
+        f" {'hbe err':>9} {'lpb4 err':>9}"
+    )
     for row in rows:
         base = row["truth"] if row["truth"] is not None else row["ours"]
 
@@ -148,8 +183,10 @@ def main(argv=None):
         davies = rel(row.get("davies")) if "davies" in row else "-"
         hbe = rel(row.get("hbe (central)"), row.get("central_truth", base)) if "hbe (central)" in row else "-"
         lpb4 = rel(row.get("lpb4 (central)"), row.get("central_truth", base)) if "lpb4 (central)" in row else "-"
-        print(f"{row['n']:>6} {row['region']:<11} {ours_err:>9} {row['ours_s'] * 1e3:>8.3f} {davies:>11} "
-              f"{row.get('davies_s', math.nan) * 1e3:>10.3f} {hbe:>9} {lpb4:>9}")
+        print(
+            f"{row['n']:>6} {row['region']:<11} {ours_err:>9} {row['ours_s'] * 1e3:>8.3f} {davies:>11} "
+            f"{row.get('davies_s', math.nan) * 1e3:>10.3f} {hbe:>9} {lpb4:>9}"
+        )
     return rows
 
 
