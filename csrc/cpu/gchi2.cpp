@@ -110,6 +110,30 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
       log_cdf[i] = log_sf[i] = error[i] = NAN;
     }
   }
+  // Where only the saddlepoint answered (few degrees of freedom: the inversion's integrand decays
+  // algebraically), a longer Ruben series is still exact; worth its O(terms^2) coefficients, which
+  // every such x shares. Serial: the series extends its coefficients in place.
+  if (method != 0) return;
+  constexpr std::int64_t kLastResortTerms = 8192;
+  for (const std::int64_t i : invert) {
+    if (method_used[i] != 2) continue;
+    const double y = x[i] - offset;
+    if (!ruben.promising(y, kLastResortTerms)) continue;
+    double lower, lower_remainder, upper, upper_remainder;
+    if (!ruben.log_cdf(y, kLastResortTerms, lower, lower_remainder)) continue;
+    lower = std::fmin(lower, 0.0);
+    const double complement = log1m_exp(lower);
+    if (complement < std::log(1e-3)) {
+      if (!ruben.log_sf(y, kLastResortTerms, upper, upper_remainder)) continue;
+    } else {
+      upper = complement;
+      upper_remainder = lower_remainder * std::fmax(1.0, std::exp(lower - complement));
+    }
+    log_cdf[i] = lower;
+    log_sf[i] = upper;
+    error[i] = std::fmax(lower_remainder, upper_remainder) + 1e-12;
+    method_used[i] = 1;
+  }
 }
 
 void gchi2_log_pdf(const double* weight, const double* dof, const double* nc, std::int64_t terms, double offset,

@@ -469,7 +469,7 @@ class RubenSeries {
     for (std::int64_t k = 0; k < max_terms; ++k) {
       extend(k);
       log_sum = log_add_exp(log_sum, log(b_[k]) + log_scale_at_(k) + log_q);
-      if (k % 8 == 0 || k + 1 == max_terms) {  // the bound costs O(n) per candidate u
+      if (k % 8 == 0 || k + 1 == max_terms) {
         remainder = exp(log_tail_bound(k) - log_sum);
         if (remainder < 1e-16) {
           out = log_sum;
@@ -484,24 +484,32 @@ class RubenSeries {
     return false;
   }
 
-  // log of a bound on sum_{k > K} a_k: min over a few u in (1, 1/gamma_max) of
-  // log A(u) - (K + 1) log u - log(1 - 1/u), with
-  // A(u) = prod_j (1 - gamma_j)^(h_j/2) (1 - gamma_j u)^(-h_j/2) exp(nc_j (u - 1) / (2 (1 - gamma_j u))).
-  double log_tail_bound(std::int64_t K) const {
-    double gamma_max = 0.0;
-    for (std::int64_t j = 0; j < g_.n; ++j) gamma_max = fmax(gamma_max, gamma_[j]);
-    double best = HUGE_VAL;
-    for (int i = 1; i <= 40; ++i) {
-      // u approaches 1/gamma_max geometrically (or grows as 2^i when every gamma is 0)
-      const double u = gamma_max > 0.0 ? (1.0 - ldexp(1.0, -i)) / gamma_max : ldexp(1.0, i);
-      if (!(u > 1.0)) continue;
-      double log_a = 0.0;
-      for (std::int64_t j = 0; j < g_.n; ++j) {
-        const double shrink = 1.0 - gamma_[j] * u;
-        log_a += 0.5 * g_.dof[j] * (log1p(-gamma_[j]) - log(shrink)) + 0.5 * g_.nc[j] * (u - 1.0) / shrink;
+  // log of a bound on sum_{k > K} a_k <= sum_k a_k u^(k - K - 1) = A(u) u^-(K+1) for any u in
+  // (1, 1/gamma_max), with
+  // A(u) = prod_j (1 - gamma_j)^(h_j/2) (1 - gamma_j u)^(-h_j/2) exp(nc_j (u - 1) / (2 (1 - gamma_j u))):
+  // the minimum over a fixed grid of u (log A(u) computed once), dense both near 1 (large
+  // noncentralities want u ~ 1 + 2K / nc) and near 1/gamma_max.
+  double log_tail_bound(std::int64_t K) {
+    if (bound_log_u_.empty()) {
+      double gamma_max = 0.0;
+      for (std::int64_t j = 0; j < g_.n; ++j) gamma_max = fmax(gamma_max, gamma_[j]);
+      const double top = gamma_max > 0.0 ? 1.0 / gamma_max : HUGE_VAL;
+      for (int i = -60; i <= 60; ++i) {
+        // below: 1 + 2^i up to the pole (every power of 2 when no gamma limits u); above: toward the pole
+        const double u = i <= 0 || top == HUGE_VAL ? 1.0 + ldexp(1.0, i) : top - (top - 1.0) * ldexp(1.0, -i);
+        if (!(u > 1.0 && u < top)) continue;
+        double log_a = 0.0;
+        for (std::int64_t j = 0; j < g_.n; ++j) {
+          const double shrink = 1.0 - gamma_[j] * u;
+          log_a += 0.5 * g_.dof[j] * (log1p(-gamma_[j]) - log(shrink)) + 0.5 * g_.nc[j] * (u - 1.0) / shrink;
+        }
+        bound_log_u_.push_back(log(u));
+        bound_log_a_.push_back(log_a);
       }
-      best = fmin(best, log_a - static_cast<double>(K + 1) * log(u) - log1p(-1.0 / u));
     }
+    double best = HUGE_VAL;
+    for (std::size_t i = 0; i < bound_log_u_.size(); ++i)
+      best = fmin(best, bound_log_a_[i] - static_cast<double>(K + 1) * bound_log_u_[i]);
     return best;
   }
 
@@ -558,7 +566,8 @@ class RubenSeries {
 
   Gchi2Terms g_;
   std::vector<double> gamma_, power_, b_, g_k_;
-  std::vector<double> rescale_log_{0.0};  // b_k is on the scale e^(log_scale - rescale_log_[k])
+  std::vector<double> rescale_log_{0.0};           // b_k is on the scale e^(log_scale - rescale_log_[k])
+  std::vector<double> bound_log_u_, bound_log_a_;  // log_tail_bound's grid: log u and log A(u)
   double beta_ = 0.0, m_ = 0.0, log_scale_ = 0.0;
 };
 
