@@ -1,6 +1,8 @@
 """Framework-native in, framework-native out: PyTorch and JAX arrays (CPU here; the device check runs
 the CUDA ones) come back in their own type from every function that returns arrays."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -10,16 +12,18 @@ FRAMEWORKS = []
 try:
     import torch
 
-    FRAMEWORKS.append(pytest.param(torch.from_numpy, torch.Tensor, id="torch"))
+    FRAMEWORKS.append(pytest.param(torch.from_numpy, torch.Tensor, contextlib.nullcontext, id="torch"))
 except ImportError:
     pass
 try:
     import jax
-
-    jax.config.update("jax_enable_x64", True)  # float64 in, float64 out, as with NumPy
     import jax.numpy as jnp
 
-    FRAMEWORKS.append(pytest.param(jnp.asarray, jax.Array, id="jax"))
+    def float64_scope():  # float64 in, float64 out, as with NumPy (JAX's default rounds to float32)
+        # jax.enable_x64(True) from JAX 0.9 on, jax.experimental.enable_x64() before
+        return jax.enable_x64(True) if hasattr(jax, "enable_x64") else jax.experimental.enable_x64()
+
+    FRAMEWORKS.append(pytest.param(jnp.asarray, jax.Array, float64_scope, id="jax"))
 except ImportError:
     pass
 
@@ -32,8 +36,13 @@ def data():
     return rng.standard_normal((40, 3)), rng.integers(0, 2, 40)
 
 
-@pytest.mark.parametrize(("convert", "kind"), FRAMEWORKS)
-def test_results_come_back_in_the_callers_type(data, convert, kind):
+@pytest.mark.parametrize(("convert", "kind", "scope"), FRAMEWORKS)
+def test_results_come_back_in_the_callers_type(data, convert, kind, scope):
+    with scope():
+        check_results_come_back_in_the_callers_type(data, convert, kind)
+
+
+def check_results_come_back_in_the_callers_type(data, convert, kind):
     X, y = data
     Xf, yf = convert(X), convert(y)
     kernel = ib.KernelSpace("rbf", lengthscale=1.5)
@@ -89,3 +98,38 @@ def test_cuda_arrays_come_back_on_their_device(data):
         got = ib.kernel_matrix(kernel, Xt, Xt)
         assert isinstance(got, torch.Tensor) and got.is_cuda
         np.testing.assert_allclose(got.cpu().numpy(), ib.kernel_matrix(kernel, X, X), rtol=1e-12)
+
+
+@pytest.mark.parametrize(("convert", "kind", "scope"), FRAMEWORKS)
+def test_inductive_bias_keeps_the_callers_type_and_fits_in_float64(data, convert, kind, scope):
+    with scope():
+        check_inductive_bias_keeps_the_callers_type(data, convert, kind)
+
+
+def check_inductive_bias_keeps_the_callers_type(data, convert, kind):
+    X, y = data
+    kernel = ib.KernelSpace("rbf", lengthscale=1.5)
+    Xf = convert(X)
+    both = ib.inductive_bias(
+        kernel, Xf[:30], y[:30], Xf[30:], y[30:], [0.3, 0.2], method="both", n_hypotheses=50, n_boot=0, seed=1
+    )
+    assert isinstance(both.sampled.losses, kind)
+    reference = ib.inductive_bias(
+        kernel, X[:30], y[:30], X[30:], y[30:], [0.3, 0.2], method="both", n_hypotheses=50, n_boot=0, seed=1
+    )
+    np.testing.assert_allclose(both.sampled.value, reference.sampled.value, rtol=1e-12)
+    error = convert(np.array(0.3))  # a 0-d array of the framework is a number
+    assert ib.inductive_bias(kernel, X[:30], y[:30], X[30:], y[30:], error).value == pytest.approx(
+        reference.value[0], rel=1e-12
+    )
+
+
+def test_jax_default_float32_inputs_are_fitted_in_float64(data):
+    jnp = pytest.importorskip("jax.numpy")
+    X, y = data
+    space = ib.RandomFeatureSpace(32)
+    result = ib.inductive_bias(
+        space, jnp.asarray(X[:30]), y[:30], jnp.asarray(X[30:]), y[30:], 0.3, n_hypotheses=20, n_boot=0, seed=1
+    )
+    assert result.losses.dtype == jnp.float32  # JAX's own choice for the returned array
+    assert result.fit.samples.dtype == np.float64  # the fit saw the float64 losses

@@ -264,3 +264,14 @@ def test_gpu_arrays_on_another_device():
         np.testing.assert_allclose(got.get(), ib.sample_gaussian_losses(mean, factor, labels, 50, seed=3), rtol=1e-12)
         with pytest.raises(ValueError, match="factor: on GPU 0"):
             ib.sample_gaussian_losses(args[0], cupy.asarray(factor), args[2], 5)
+
+
+def test_progress_callbacks_run_on_the_calling_thread():
+    import threading
+
+    mean, factor, labels = problem()
+    threads = set()
+    ib.sample_gaussian_losses(
+        mean, factor, labels, 40, batch_size=3, progress=lambda done, total: threads.add(threading.current_thread())
+    )
+    assert threads == {threading.current_thread()}

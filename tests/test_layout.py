@@ -103,3 +103,9 @@ def test_every_public_name_and_method_has_a_docstring():
                 if callable(function) and not (function.__doc__ or "").strip():
                     missing.append(f"{name}.{attribute}")
     assert missing == []
+
+
+def test_every_kernel_has_its_parameters_listed():
+    from inductive_bias import spaces
+
+    assert set(spaces._PARAMETERS) == set(ib.KERNELS)

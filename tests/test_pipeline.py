@@ -148,3 +148,11 @@ def test_integer_labels_mean_the_same_everywhere(small):
     assert ib.inductive_bias(space, *small, 0.05).distribution.mean() == pytest.approx(from_labels.mean(), rel=1e-12)
     with pytest.raises(ValueError, match=r"Y_test: labels must lie in \[0, 10\)"):
         post.mse_distribution(y_test + 10)
+
+
+def test_arguments_are_checked_before_any_work(small):
+    space = ib.KernelSpace("rbf", lengthscale="median")
+    with pytest.raises(ValueError, match="confidence"):
+        ib.inductive_bias(space, *small, 0.05, confidence=2.0)
+    with pytest.raises(TypeError, match="progress"):
+        ib.inductive_bias(space, *small, 0.05, progress="yes")

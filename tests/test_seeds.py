@@ -46,3 +46,45 @@ def test_every_seeded_entry_point_takes_all_three():
 def test_bad_seeds_name_the_argument(bad):
     with pytest.raises((TypeError, ValueError), match="seed"):
         ib.random.normal(3, seed=bad)
+
+
+def test_a_generator_is_advanced_once_per_call():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    for call in (
+        lambda g: ib.task_difficulty(X, y, 0.01, n_samples=30, separation="sample", seed=g),
+        lambda g: ib.compare(
+            {"a": ib.RandomFeatureSpace(8), "b": ib.RandomFeatureSpace(8)},
+            X[:40],
+            y[:40],
+            X[40:],
+            y[40:],
+            errors=[0.3],
+            n_hypotheses=5,
+            n_boot=0,
+            seed=g,
+        ),
+    ):
+        generator = np.random.default_rng(5)
+        call(generator)
+        expected = np.random.default_rng(5)
+        expected.integers(0, 2**64, dtype=np.uint64)
+        assert generator.integers(0, 2**64, dtype=np.uint64) == expected.integers(0, 2**64, dtype=np.uint64)
+
+
+def test_compared_spaces_see_the_same_seed():
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((50, 3)), rng.integers(0, 2, 50)
+    table = ib.compare(
+        {"a": ib.RandomFeatureSpace(16), "b": ib.RandomFeatureSpace(16)},
+        X[:35],
+        y[:35],
+        X[35:],
+        y[35:],
+        errors=[0.4],
+        n_hypotheses=10,
+        n_boot=0,
+        seed=np.random.default_rng(3),
+    )
+    assert table.rows[0].bits == table.rows[1].bits  # the same space twice: the same hypotheses

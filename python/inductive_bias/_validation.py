@@ -39,8 +39,8 @@ def number(name: str, value, low: float = 0.0, allow_low: bool = False, high: fl
 def target_errors(value, name: str = "error") -> np.ndarray:
     """Target errors as a float64 array of the input's shape (0-d for a number), each finite and > 0."""
     if np.ndim(value) == 0:
-        if isinstance(value, np.ndarray):
-            value = value[()]
+        if not isinstance(value, (numbers.Real, str, bytes)) and hasattr(value, "__array__"):
+            value = np.asarray(value)[()]  # 0-d NumPy, PyTorch, JAX arrays
         return np.asarray(number(name, value))
     array = np.asarray(value)
     if array.size == 0:

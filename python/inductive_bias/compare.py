@@ -247,6 +247,7 @@ def compare(
     if not isinstance(spaces, dict) or not spaces:
         raise TypeError("spaces: expected a non-empty dict of name -> space")
     targets = _validation.target_errors(np.atleast_1d(errors), "errors").ravel()
+    seed = _validation.seed(seed)  # once: every space sees the same hypotheses' seed
     rows = []
     for name, space in spaces.items():
         begin = time.perf_counter()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 
@@ -74,7 +75,12 @@ def data_radius(X: Array) -> float:
 
 @_backend.on_device_of_first_argument
 def intrinsic_dimension(
-    X: Array, k: int = 5, method: str = "mle", n_samples: int | None = None, seed: int = 0
+    X: Array,
+    k: int = 5,
+    method: str = "mle",
+    n_samples: int | None = None,
+    seed: Any = 0,
+    progress: bool | Callable = False,
 ) -> float:
     """Intrinsic dimension ``m`` from exact nearest-neighbour distances ``T_1 <= ... <= T_k``.
 
@@ -97,6 +103,9 @@ def intrinsic_dimension(
         distinct points: every point is a query).
     seed : int, numpy.random.SeedSequence or numpy.random.Generator
         Seeds the choice of query points.
+    progress : bool or callable
+        A tqdm bar over the neighbour search's distance tiles when stderr is a terminal, or
+        ``progress(done, total)`` calls.
 
     Returns
     -------
@@ -130,11 +139,11 @@ def intrinsic_dimension(
     if n < k + 1:
         raise ValueError(f"X: needs at least k + 1 = {k + 1} distinct points, got {n}")
     if n_samples is None or n_samples >= n:
-        distances, _ = nearest_neighbors(unique, k)
+        distances, _ = nearest_neighbors(unique, k, progress=progress)
     else:
         n_samples = _validation.integer("n_samples", n_samples, 1)
         rows = np.random.default_rng(_validation.seed(seed)).choice(n, size=n_samples, replace=False)
-        distances, _ = nearest_neighbors(unique, k + 1, queries=unique[xp.asarray(rows)])
+        distances, _ = nearest_neighbors(unique, k + 1, queries=unique[xp.asarray(rows)], progress=progress)
         distances = distances[:, 1:]  # each query's nearest point is itself
     if method == "mle":
         log_ratios = xp.log(distances[:, k - 1 : k]) - xp.log(distances[:, : k - 1])
@@ -152,6 +161,7 @@ def class_separation(
     seed: int = 0,
     n_pairs: int = 1_000_000,
     n_extremes: int = 2000,
+    progress: bool | Callable = False,
 ) -> float:
     """The class separation ``delta``: the smallest distance between points of different classes.
 
@@ -178,6 +188,9 @@ def class_separation(
         Inter-class pairs drawn for ``"evt"``, ``>= 10``.
     n_extremes : int
         Largest inverse distances the ``"evt"`` tail estimate uses, ``>= 2`` and below ``n_pairs``.
+    progress : bool or callable
+        Progress of the exact neighbour search (``"exact"``, ``"sample"``), as for
+        :func:`inductive_bias.nearest_neighbors`.
 
     Returns
     -------
@@ -217,7 +230,7 @@ def class_separation(
                 raise ValueError("n_samples: the sample holds a single class; use more samples")
         method = "exact"
     if method == "exact":
-        distances, _ = nearest_neighbors(X, 1, labels=labels)
+        distances, _ = nearest_neighbors(X, 1, labels=labels, progress=progress)
         return float(distances.min())
     return _evt_separation(
         X,
@@ -347,7 +360,8 @@ def task_difficulty(
     separation: str = "exact",
     m: float | None = None,
     n_samples: int | None = None,
-    seed: int = 0,
+    seed: Any = 0,
+    progress: bool | Callable = False,
 ) -> TaskDifficulty:
     """The difficulty of a classification task in bits, from its data alone.
 
@@ -373,7 +387,10 @@ def task_difficulty(
         Bounds the queries of the intrinsic-dimension estimate (and the sample of
         ``separation="sample"``).
     seed : int, numpy.random.SeedSequence or numpy.random.Generator
-        Seeds the random choices of the estimators.
+        Seeds the random choices of the estimators (turned into one key first: a Generator is
+        advanced once).
+    progress : bool or callable
+        Progress of the neighbour searches, as for :func:`inductive_bias.nearest_neighbors`.
 
     Returns
     -------
@@ -398,6 +415,7 @@ def task_difficulty(
     (3.0, True, False)
     """
     error = difficulty.target_error(error)
+    seed = _validation.seed(seed)  # once: a Generator advances once per call
     X, xp, _ = _validation.points("X", X)
     labels, classes = _labels(y, X.shape[0], xp)
     timings = {}
@@ -405,11 +423,13 @@ def task_difficulty(
     R = data_radius(X)
     timings["radius_s"] = time.perf_counter() - begin
     begin = time.perf_counter()
-    m_estimate = float(m) if m is not None else intrinsic_dimension(X, k=k, n_samples=n_samples, seed=seed)
+    m_estimate = (
+        float(m) if m is not None else intrinsic_dimension(X, k=k, n_samples=n_samples, seed=seed, progress=progress)
+    )
     timings["intrinsic_dimension_s"] = time.perf_counter() - begin
     begin = time.perf_counter()
     if isinstance(separation, str):
-        delta = class_separation(X, labels, method=separation, n_samples=n_samples, seed=seed)
+        delta = class_separation(X, labels, method=separation, n_samples=n_samples, seed=seed, progress=progress)
     else:
         delta = float(separation)
     timings["separation_s"] = time.perf_counter() - begin

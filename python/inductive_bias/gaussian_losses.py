@@ -218,13 +218,16 @@ def sample_gaussian_losses(
             def side(i):  # runs beside multiply(i): reduce batch i-1, draw batch i+1
                 if i > 0:
                     reduce(i - 1)
-                    bar.update(requested(i - 1))
                 if i + 1 < n_batches:
                     draw(i + 1)
 
+            def after(i):  # on this thread, once batch i-1 is reduced (GPU: queued)
+                if i > 0:
+                    bar.update(requested(i - 1))
+
             if n_batches:
                 draw(0)
-            (run_overlapped if xp is np else run_serial)(n_batches, multiply, side)
+            (run_overlapped if xp is np else run_serial)(n_batches, multiply, side, after)
         losses = computed[start - first_index : start - first_index + n_hypotheses]
     return restore(losses)
 

@@ -4,9 +4,10 @@
 hypothesis space (docs/methods.md, 1.1). With ``method="auto"``, ``logcdf`` uses Ruben's series (a
 mixture of central chi-squares with non-negative coefficients: relative accuracy in the lower tail)
 where it converges within ``min(max_terms, 512)`` terms, and otherwise the inversion of the moment
-generating function on the vertical line through the saddlepoint (small upper tails, below 1e-3,
-come from the inversion too); the Lugannani-Rice saddlepoint approximation is the last resort
-where the inversion cannot reach its tolerance. ``method=`` forces one, and
+generating function on the vertical line through the saddlepoint. Small upper tails (below 1e-3)
+come from Ruben's series of upper incomplete gammas where it converges (no cancellation), else from
+the inversion. Where the inversion cannot reach its tolerance, a Ruben series of up to 8192 terms,
+and last the Lugannani-Rice saddlepoint approximation. ``method=`` forces one, and
 :meth:`GeneralizedChi2.evaluate` reports which one ran and its error estimate.
 """
 
@@ -177,9 +178,11 @@ class GeneralizedChi2:
             (CuPy, PyTorch, JAX) are copied to the host, where the work runs.
         method : {"auto", "ruben", "saddlepoint", "inversion"}
             ``"auto"``: Ruben's series where it converges within ``min(max_terms, 512)`` terms
-            (with the upper tail from the inversion where it is below 1e-3), else the inversion of
-            the moment generating function, else the saddlepoint. ``"ruben"``: the series only, up to
-            ``max_terms`` terms. ``"inversion"``: the inversion only. ``"saddlepoint"``: the
+            (upper tails below 1e-3 from its series of upper incomplete gammas, else the inversion),
+            else the inversion of the moment generating function, else Ruben's series up to 8192
+            terms, else the saddlepoint. ``method`` and ``error`` describe the least exact of the two
+            tails. ``"ruben"``: the series only, up to ``max_terms`` terms (a small upper tail it
+            cannot bound comes from the inversion). ``"inversion"``: the inversion only. ``"saddlepoint"``: the
             Lugannani-Rice approximation only (for comparison: its relative error in ``log P`` is
             ~1e-7 with many degrees of freedom, a few per cent with few).
 

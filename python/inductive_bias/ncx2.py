@@ -21,6 +21,8 @@ from ._backend import _native
 
 __all__ = ["ScaledNCX2", "ScaledChi2", "Ncx2Fit", "moments_start"]
 
+BOOTSTRAP_KEY_SALT = 0x9E3779B97F4A7C15  # bootstrap key = seed XOR this (2^64 / golden ratio)
+
 
 class ScaledNCX2:
     """The scaled non-central chi-squared distribution ``scale * ncx2(df, nc)``, location 0.
@@ -515,7 +517,9 @@ class ScaledNCX2:
         ncx2 solution or the optimum lies on a bound of that fraction, a second iteration starts
         from the best point of a scan along it, and the better optimum is kept. ``method="moments"``:
         the method-of-moments solution (:func:`moments_start`). ``n_boot > 0`` refits ``n_boot``
-        Poisson-bootstrap replicates (weights drawn from Philox by ``seed``), started from the fit.
+        Poisson-bootstrap replicates (weights drawn from Philox under the key ``seed`` XOR
+        ``0x9E3779B97F4A7C15``, so never from the streams of hypotheses sampled with the same
+        ``seed``), started from the fit.
         Called on :class:`ScaledChi2`, ``nc`` stays 0 and the fit is a ``ScaledChi2``.
 
         Parameters
@@ -568,7 +572,9 @@ class ScaledNCX2:
     @classmethod
     def _fit_samples(cls, samples, method, n_boot, seed, max_iterations) -> Ncx2Fit:
         n_boot = _validation.integer("n_boot", n_boot)
-        seed = _validation.seed(seed)
+        # Bootstrap weights come from Philox under a key of their own: losses sampled under the same
+        # seed use its substreams, which would tie replicate b's weights to hypothesis b's draws.
+        seed = _validation.seed(seed) ^ BOOTSTRAP_KEY_SALT
         max_iterations = _validation.integer("max_iterations", max_iterations, 1)
         df, nc, scale = moments_start(samples, central=cls.fixes_nc_zero)
         if method == "moments":

@@ -194,9 +194,12 @@ def _search(X, Q, k, exclude_self, query_labels, point_labels, xp, progress):
                 offer(tile, False, a, b)
                 if symmetric and a != b:
                     offer(tile, True, b, a)
-                bar.update(1)
 
-            run_overlapped(len(tiles), product, side)
+            def after(i):  # on this thread, once tile i-1 is selected
+                if i > 0:
+                    bar.update(1)
+
+            run_overlapped(len(tiles), product, side, after)
 
     exact = xp.empty(heap_index.shape)
     topk.exact(Xw, Qw, heap_index, exact)

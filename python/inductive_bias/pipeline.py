@@ -27,7 +27,7 @@ from .bias import bias_from_losses, read_fit
 from .gchi2 import GeneralizedChi2
 from .ncx2 import ScaledNCX2
 from .posterior import Posterior, posterior_of_targets, training_and_test_targets
-from .sampling import posterior_losses, sample_losses
+from .sampling import losses_and_restore, posterior_losses
 from .spaces import CallableSpace, KernelSpace, RandomFeatureSpace
 
 __all__ = ["METHODS", "InductiveBias", "exact_bias", "inductive_bias"]
@@ -298,9 +298,13 @@ def inductive_bias(
     seed = _validation.seed(seed)  # once: a Generator is advanced once per call
     n_hypotheses = _validation.integer("n_hypotheses", n_hypotheses, 3)
     n_boot = _validation.integer("n_boot", n_boot)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence: must be in (0, 1), got {confidence}")
+    if not (isinstance(progress, bool) or callable(progress)):
+        raise TypeError(f"progress: expected True, False or a callable (done, total), got {type(progress).__name__}")
     if not closed_form:
         begin = time.perf_counter()
-        losses = sample_losses(
+        losses, restore = losses_and_restore(
             space,
             X_train,
             Y_train,
@@ -313,8 +317,10 @@ def inductive_bias(
             task_size=task_size,
         )
         timings = {"sampling_s": time.perf_counter() - begin}
-        return _sampled(losses, errors, unit, n_boot, seed, confidence, timings)
-    X_train, xp, _ = _validation.points("X_train", X_train)
+        result = _sampled(losses, errors, unit, n_boot, seed, confidence, timings)
+        result.losses = restore(losses)  # fitted in float64 on the host or GPU, returned in the caller's type
+        return result
+    X_train, xp, restore = _validation.points("X_train", X_train)
     X_test, test_xp, _ = _validation.points("X_test", X_test)
     if test_xp is not xp:
         raise TypeError("X_test: must be on the same device as X_train")
@@ -336,7 +342,7 @@ def inductive_bias(
             sampled = _sampled(
                 losses, errors, unit, n_boot, seed, confidence, {"sampling_s": time.perf_counter() - begin}
             )
-            sampled.jitter, sampled.posterior = post.jitter, post
+            sampled.jitter, sampled.posterior, sampled.losses = post.jitter, post, restore(losses)
             if method == "sample":
                 sampled.timings = timings | sampled.timings
                 return sampled

@@ -28,7 +28,7 @@ def format_bits(value: float | None) -> str:
     Parameters
     ----------
     value : float or None
-        The bits; None and infinity print as ``"inf"``.
+        The bits; None (no value) prints as ``"-"``, infinity as ``"inf"``.
 
     Returns
     -------
@@ -39,9 +39,11 @@ def format_bits(value: float | None) -> str:
     --------
     >>> from inductive_bias.report import format_bits
     >>> format_bits(12.3456), format_bits(2.5e7), format_bits(None)
-    ('12.35', '2.5e+07', 'inf')
+    ('12.35', '2.5e+07', '-')
     """
-    if value is None or np.isinf(value):
+    if value is None:
+        return "-"
+    if np.isinf(value):
         return "inf"
     return f"{value:.2f}" if abs(value) < 1e6 else f"{value:.4g}"
 

@@ -91,6 +91,43 @@ def sample_losses(
     >>> losses.shape, bool((losses > 0).all())
     ((8,), True)
     """
+    losses, restore = losses_and_restore(
+        space,
+        X_train,
+        Y_train,
+        X_test,
+        Y_test,
+        n_hypotheses,
+        seed,
+        loss,
+        progress,
+        batch_size,
+        start,
+        client,
+        task_size,
+        device,
+    )
+    return restore(losses)
+
+
+def losses_and_restore(
+    space: KernelSpace | RandomFeatureSpace | CallableSpace,
+    X_train: Array,
+    Y_train: Array,
+    X_test: Array,
+    Y_test: Array,
+    n_hypotheses: int,
+    seed: Any = 0,
+    loss: str = "mse",
+    progress: bool | Callable = False,
+    batch_size: int | None = None,
+    start: int = 0,
+    client: Any = None,
+    task_size: int | None = None,
+    device: str = "cpu",
+) -> tuple[Array, Callable]:
+    """The work of :func:`sample_losses`: the float64 losses on ``X_train``'s device (NumPy or CuPy),
+    and the function that turns them into the caller's array type."""
     if loss not in LOSSES:
         raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
     if not isinstance(space, (KernelSpace, RandomFeatureSpace, CallableSpace)):
@@ -130,7 +167,7 @@ def sample_losses(
                 task_size,
                 device,
             )
-    return restore(losses)
+        return xp.asarray(losses), restore  # host results (user code, Dask) onto X_train's device
 
 
 def posterior_losses(
@@ -189,6 +226,7 @@ def posterior_losses(
     >>> losses.shape, bool((losses >= 0).all())
     ((5,), True)
     """
+    seed = _validation.seed(seed)  # a Generator: one draw, shared by every task
     if client is not None:
         return _distributed_gaussian_losses(
             client,
