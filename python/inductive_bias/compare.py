@@ -191,7 +191,7 @@ class Comparison:
         )
         if path is not None:
             ax.figure.tight_layout()
-            ax.figure.savefig(path, dpi=120)
+            ax.figure.savefig(path, dpi=120, bbox_inches="tight")
         return ax
 
 

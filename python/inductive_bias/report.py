@@ -164,12 +164,13 @@ def style_bits_axes(ax, errors, bits, any_extrapolated: bool) -> None:
     any_extrapolated : bool
         Whether some value is extrapolated: the legend then explains the hollow markers.
     """
-    from matplotlib.ticker import LogLocator, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     ax.set_xscale("log")
-    low, high = min(errors), max(errors)
-    if high / low < 10:  # less than a decade: a handful of plain ticks instead of crowded minor labels
-        ticks = np.unique(np.round(np.geomspace(low, high, 4), 12))
+    distinct = sorted(set(float(e) for e in errors))
+    if len(distinct) <= 6 or distinct[-1] / distinct[0] < 10:
+        # the errors asked about are the ticks (a handful: no crowded decade labels)
+        ticks = distinct if len(distinct) <= 6 else list(np.geomspace(distinct[0], distinct[-1], 5))
         ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
         ax.xaxis.set_minor_formatter(NullFormatter())
     else:
@@ -177,6 +178,11 @@ def style_bits_axes(ax, errors, bits, any_extrapolated: bool) -> None:
     finite = [b for b in bits if b is not None and np.isfinite(b)]
     if finite and min(finite) >= 1:
         ax.set_yscale("log")
+        # labels at 1, 2, 5 x 10^k over up to three decades (else at powers of 10), written plainly
+        few_decades = max(finite) / min(finite) <= 1e3
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0) if few_decades else (1.0,)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
     else:
         ax.set_yscale("symlog", linthresh=1.0)
         ax.set_ylim(bottom=0)
@@ -184,7 +190,9 @@ def style_bits_axes(ax, errors, bits, any_extrapolated: bool) -> None:
     ax.set_ylabel("inductive bias (bits)")
     if any_extrapolated:
         ax.plot([], [], "o", color="0.4", markerfacecolor="white", label="extrapolated (below every sample)")
-    ax.legend(fontsize=8)
+    ax.legend(
+        fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0
+    )  # beside, not over, the lines
 
 
 def format_report(report: dict) -> str:
@@ -332,5 +340,5 @@ def plot_report(report: dict, path: str) -> None:
     style_bits_axes(right, errors, shown, any(r["extrapolated"] for r in report["rows"]))
     right.set_title("bits vs error (band: bootstrap interval)")
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(figure)
