@@ -20,6 +20,14 @@ from .ncx2 import Ncx2Fit, ScaledChi2, ScaledNCX2
 from .neighbors import nearest_neighbors
 from .pipeline import InductiveBias, exact_bias, inductive_bias
 from .posterior import Posterior, posterior
+from .reliability import (
+    EstimatorWarning,
+    ExtrapolationWarning,
+    FitWarning,
+    JitterWarning,
+    NonInterpolatingWarning,
+    ReliabilityWarning,
+)
 from .sampling import sample_losses
 from .spaces import CallableSpace, KernelSpace, RandomFeatureSpace
 
@@ -63,6 +71,13 @@ __all__ = [
     "class_separation",
     "nearest_neighbors",
     "difficulty",
+    # warnings about weak results
+    "ReliabilityWarning",
+    "ExtrapolationWarning",
+    "FitWarning",
+    "NonInterpolatingWarning",
+    "JitterWarning",
+    "EstimatorWarning",
     # data, random streams, backend
     "datasets",
     "random",

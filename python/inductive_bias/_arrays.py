@@ -80,6 +80,7 @@ def cholesky(matrix):
 
 
 JITTERS = (0.0,) + tuple(10.0**e for e in range(-12, 0))  # relative to the mean diagonal
+LARGE_JITTER = 1e-6  # from here on the factored matrix differs visibly from the data's: callers warn
 
 
 def cholesky_with_jitter(matrix, failure: str):

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _validation
+from . import _validation, reliability
 from ._arrays import Array
 from .ncx2 import Ncx2Fit, ScaledChi2, ScaledNCX2, as_samples
 
@@ -221,6 +221,7 @@ def read_fit(fit: Ncx2Fit, error, unit: str = "bits", confidence: float = 0.95) 
     fraction = np.searchsorted(host, flat, side="right") / host.size
     with np.errstate(divide="ignore"):
         empirical = -np.log(fraction) / per_nat
+    _warn_if_weak(fit, host, flat)
     name = "chi2" if isinstance(fit.distribution, ScaledChi2) else "ncx2"
     return BiasEstimate(
         value=shaped(bias(fit.distribution)),
@@ -236,6 +237,41 @@ def read_fit(fit: Ncx2Fit, error, unit: str = "bits", confidence: float = 0.95) 
         fit=fit,
         confidence=confidence,
     )
+
+
+def _warn_if_weak(fit: Ncx2Fit, sorted_samples: np.ndarray, errors: np.ndarray) -> None:
+    """ReliabilityWarnings for an estimate read beyond every sample, a fit that did not converge, and a
+    fit the samples reject (Kolmogorov-Smirnov at the 0.1 % level; parameters fitted to the same
+    samples make the test conservative)."""
+    n = sorted_samples.size
+    below = errors[errors < sorted_samples[0]]
+    if below.size:
+        reliability.warn(
+            reliability.ExtrapolationWarning,
+            f"error: {below.size} target error(s) (from {below.min():.4g}) lie below every one of the {n} sampled "
+            f"losses (smallest {sorted_samples[0]:.4g}): their values read the fitted tail where there is no "
+            f"sample, and the interval covers the fit's sampling noise, not the ncx2 model's misfit there",
+            stacklevel=4,
+        )
+    if not fit.converged:
+        reliability.warn(
+            reliability.FitWarning,
+            f"losses: the {fit.method} fit stopped at its iteration bound ({fit.iterations}) without converging",
+            stacklevel=4,
+        )
+    # KS distance on at most 20,000 evenly spaced order statistics (within 1 / m of the full one).
+    m = min(n, 20_000)
+    positions = np.linspace(0, n - 1, m).astype(np.int64)
+    cdf = np.asarray(fit.distribution.cdf(sorted_samples[positions]))
+    distance = float(np.max(np.maximum(np.abs(cdf - (positions + 1) / n), np.abs(cdf - positions / n))))
+    critical = 1.95 / np.sqrt(n) + (1.0 / m if m < n else 0.0)
+    if distance > critical:
+        reliability.warn(
+            reliability.FitWarning,
+            f"losses: the samples reject the fitted {fit.distribution!r} (Kolmogorov-Smirnov distance {distance:.3g} > "
+            f"{critical:.3g}, the 0.1 % level for {n} samples): its tail is a model, not a measurement",
+            stacklevel=4,
+        )
 
 
 def sankaran_bias(df: float, nc: float, scale: float, error: float, unit: str = "bits") -> float:

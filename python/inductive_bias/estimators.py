@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import _backend, _validation, difficulty
+from . import _backend, _validation, difficulty, reliability
 from ._arrays import Array, array_module, as_array, to_host
 from .neighbors import nearest_neighbors
 
@@ -147,9 +147,26 @@ def intrinsic_dimension(
         distances = distances[:, 1:]  # each query's nearest point is itself
     if method == "mle":
         log_ratios = xp.log(distances[:, k - 1 : k]) - xp.log(distances[:, : k - 1])
-        return float(1.0 / log_ratios.mean())
-    mu = xp.log(distances[:, 1] / distances[:, 0])
-    return float((mu.size - 1) / mu.sum())
+        tied = float((distances[:, k - 1] == distances[:, 0]).mean())  # every log ratio of the point is 0
+        estimate = float(1.0 / log_ratios.mean()) if float(log_ratios.mean()) > 0 else math.inf
+    else:
+        mu = xp.log(distances[:, 1] / distances[:, 0])
+        tied = float((distances[:, 1] == distances[:, 0]).mean())
+        estimate = float((mu.size - 1) / mu.sum()) if float(mu.sum()) > 0 else math.inf
+    ambient = X.shape[1]
+    if not math.isfinite(estimate) or (tied > 0.01 and estimate > ambient):
+        raise ValueError(
+            f"X: the {method} estimate {estimate:.3g} exceeds the {ambient} features: {100 * tied:.0f} % of the points "
+            f"have tied neighbour distances (lattice or repeated values), where the estimator does not hold; give "
+            f"the dimension yourself (task_difficulty(m=...))"
+        )
+    if tied > 0.01:
+        reliability.warn(
+            reliability.EstimatorWarning,
+            f"X: {100 * tied:.0f} % of the points have tied neighbour distances (lattice or repeated values): the "
+            f"{method} intrinsic dimension {estimate:.3g} is biased by them",
+        )
+    return estimate
 
 
 @_backend.on_device_of_first_argument
@@ -423,9 +440,10 @@ def task_difficulty(
     R = data_radius(X)
     timings["radius_s"] = time.perf_counter() - begin
     begin = time.perf_counter()
-    m_estimate = (
-        float(m) if m is not None else intrinsic_dimension(X, k=k, n_samples=n_samples, seed=seed, progress=progress)
-    )
+    if m is not None:
+        m_estimate = _validation.number("m", m)  # a dimension: positive, finite
+    else:
+        m_estimate = intrinsic_dimension(X, k=k, n_samples=n_samples, seed=seed, progress=progress)
     timings["intrinsic_dimension_s"] = time.perf_counter() - begin
     begin = time.perf_counter()
     if isinstance(separation, str):

@@ -224,12 +224,13 @@ class GeneralizedChi2:
                 np.zeros(values.shape),
                 np.full(values.shape, "none"),
             )
+        scale, unit_weights = self._scaled()
         log_cdf, log_sf, error, used = _native.gchi2_evaluate(
-            self.weights,
+            unit_weights,
             self.dofs,
             self.noncentralities,
-            self.offset,
-            flat,
+            0.0,
+            np.ascontiguousarray((flat - self.offset) / scale),
             _METHODS[method],
             self.max_terms,
             _backend.get_num_threads(),
@@ -431,12 +432,27 @@ class GeneralizedChi2:
         flat = np.ascontiguousarray(values.ravel())
         if self.weights.size == 0:
             raise ValueError("logpdf: the constant offset has no density")
+        scale, unit_weights = self._scaled()
         log_pdf, _ = _native.gchi2_log_pdf(
-            self.weights, self.dofs, self.noncentralities, self.offset, flat, _backend.get_num_threads()
+            unit_weights,
+            self.dofs,
+            self.noncentralities,
+            0.0,
+            np.ascontiguousarray((flat - self.offset) / scale),
+            _backend.get_num_threads(),
         )
         if np.any(np.isnan(log_pdf)):
             raise ValueError("x: the density's inversion could not reach 1e-6 within its budget at some x")
-        return self._result(x, log_pdf.reshape(values.shape))
+        return self._result(x, log_pdf.reshape(values.shape) - math.log(scale))
+
+    def _scaled(self) -> tuple[float, np.ndarray]:
+        """(s, weights / s) with s the power of 2 nearest the largest weight: the native code works on
+        weights near 1 (no underflow of their squares or of K(s) for weights ~1e-300), and the
+        division by a power of 2 is exact."""
+        if self.weights.size == 0:
+            return 1.0, self.weights
+        scale = 2.0 ** round(math.log2(float(self.weights.max())))
+        return scale, self.weights / scale
 
     def pdf(self, x: float | Array) -> float | np.ndarray:
         """Probability density at ``x``: ``exp`` of :meth:`logpdf`.
@@ -573,7 +589,8 @@ class GeneralizedChi2:
         >>> ib.GeneralizedChi2([1.0], dofs=2).std()
         2.0
         """
-        return math.sqrt(self.var())
+        scale, unit_weights = self._scaled()  # the square root before the scale: no underflow
+        return scale * math.sqrt(float(2.0 * np.sum(unit_weights**2 * (self.dofs + 2.0 * self.noncentralities))))
 
     def cumulant(self, n: int) -> float:
         """The ``n``-th cumulant, in closed form.
@@ -679,6 +696,7 @@ class GeneralizedChi2:
         ((2000,), True, True)
         """
         size = _validation.integer("size", size)
+        chunk = _validation.integer("chunk", chunk, 1)
         rng = np.random.default_rng(_validation.seed(seed))
         out = np.full(size, self.offset)
         for j0 in range(0, self.weights.size, chunk):

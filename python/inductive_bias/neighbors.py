@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from . import _backend, _validation
-from ._arrays import Array, as_array
+from ._arrays import Array, as_array, to_host
 from ._backend import _native
 from ._overlap import run_overlapped
 from ._progress import progress_bar
@@ -119,6 +119,14 @@ def nearest_neighbors(
                 )
             point_labels = xp.ascontiguousarray(xp.asarray(point_labels), dtype=np.int64)
             query_labels = point_labels
+            # A point needs k points of other classes: else its row would hold index -1 (a valid
+            # NumPy index: the last point) and distance inf.
+            _, counts = np.unique(to_host(point_labels), return_counts=True)
+            if n - int(counts.max()) < k:
+                raise ValueError(
+                    f"k: the largest class has {int(counts.max())} of the {n} points, so its points have only "
+                    f"{n - int(counts.max())} points of other classes, fewer than k = {k}"
+                )
         distances, indices = _search(X, Q, k, self_search, query_labels, point_labels, xp, progress)
     return restore(distances), restore(indices)
 

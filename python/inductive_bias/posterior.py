@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _backend, _validation
-from ._arrays import Array, array_module, as_array, cholesky_with_jitter, to_host
+from . import _backend, _validation, reliability
+from ._arrays import LARGE_JITTER, Array, array_module, as_array, cholesky_with_jitter, to_host
 from .covariance import kernel_matrix
 from .gchi2 import GeneralizedChi2
 
@@ -206,6 +206,12 @@ def posterior_of_targets(space, X_train, targets_train, X_test) -> Posterior:
         "X_train: the kernel matrix is not positive definite even with a jitter of "
         "0.1 x its mean diagonal (duplicate training inputs with different targets?)",
     )
+    if jitter >= LARGE_JITTER:
+        reliability.warn(
+            reliability.JitterWarning,
+            f"X_train: the kernel matrix needed a jitter of {jitter:g} x its mean diagonal to factor: the posterior "
+            f"fits the training data only approximately (near-duplicate inputs?)",
+        )
     solve = triangular_solver(xp)
     A = solve(L, K_cross)  # L^-1 K(X, X*)
     mean = A.T @ solve(L, targets_train)  # K(X*, X) K^-1 Y

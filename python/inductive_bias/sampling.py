@@ -12,8 +12,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import _backend, _dask, _validation
-from ._arrays import Array, array_module, as_array, cholesky_with_jitter, to_host
+from . import _backend, _dask, _validation, reliability
+from ._arrays import LARGE_JITTER, Array, array_module, as_array, cholesky_with_jitter, to_host
 from ._backend import cuda_available
 from ._progress import progress_bar
 from .gaussian_losses import LOSSES, canonical_block, gpu_blocks_per_product, sample_gaussian_losses, sampler_ops
@@ -141,8 +141,18 @@ def losses_and_restore(
     if X_test.shape[1] != X_train.shape[1]:
         raise ValueError(f"X_test: expected {X_train.shape[1]} features, got {X_test.shape[1]}")
     start = _validation.integer("start", start, 0)
+    if start + n_hypotheses > _validation.UINT64_LIMIT:
+        raise ValueError("start: start + n_hypotheses must not exceed 2^64 (hypothesis indices are 64-bit)")
+    if batch_size is not None:
+        batch_size = _validation.integer("batch_size", batch_size, 1)
     for name, array in (("X_test", X_test), ("Y_train", Y_train), ("Y_test", Y_test)):
         _backend.same_device(name, array, X_train, "X_train")
+    if isinstance(space, RandomFeatureSpace) and space.width + 1 < X_train.shape[0]:
+        reliability.warn(
+            reliability.NonInterpolatingWarning,
+            f"space: {space.width} features (+ bias) for {X_train.shape[0]} training points: the networks cannot fit "
+            f"the training data (least-squares output layers), so their losses are not those of hypotheses that fit it",
+        )
     with _backend.on_device(X_train):
         targets_train, targets_test = training_and_test_targets(Y_train, Y_test, X_train.shape[0], X_test.shape[0], xp)
         if isinstance(space, KernelSpace):
@@ -358,11 +368,18 @@ def _solve_spd(gram, rhs):
     jitter that makes every Cholesky succeed (``cholesky_with_jitter``), then two triangular solves
     per hypothesis."""
     xp = array_module(gram)
-    factor, _ = cholesky_with_jitter(
+    factor, jitter = cholesky_with_jitter(
         gram,
         "X_train: the training features are degenerate even with a jitter of "
         "0.1 x their mean Gram diagonal (duplicate inputs with different targets?)",
     )
+    if jitter >= LARGE_JITTER:
+        reliability.warn(
+            reliability.JitterWarning,
+            f"X_train: the training features' Gram matrix needed a jitter of {jitter:g} x its mean diagonal: the "
+            f"networks fit the training data only approximately",
+            stacklevel=2,
+        )
     return _cholesky_solve(factor, rhs, xp)
 
 
