@@ -197,3 +197,31 @@ def test_difficulty_writes_json_and_documents_its_flags(tmp_path, capsys):
         cli.main(["difficulty", "--help"])
     text = capsys.readouterr().out
     assert "intrinsic dimension" in text and "class separation" in text and "radius" in text
+
+
+def test_bad_files_end_with_one_line(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    cases = {}
+    (tmp_path / "empty.csv").write_text("")
+    cases["empty.csv"] = "needs a header row"
+    np.savez(tmp_path / "lengths.npz", X=rng.normal(size=(10, 2)), y=np.arange(9) % 2)
+    cases["lengths.npz"] = "differ in length"
+    np.savez(tmp_path / "whole.npz", X=rng.normal(size=(10, 2)), y=np.arange(10) % 2)
+    (tmp_path / "truncated.npz").write_bytes((tmp_path / "whole.npz").read_bytes()[:100])
+    cases["truncated.npz"] = "cannot read truncated.npz"
+    for name, message in cases.items():
+        assert cli.main(["difficulty", "--data", str(tmp_path / name)]) == 2, name
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and err.count("\n") == 1, (name, err)
+    assert cli.main(["report", "--space", "rf-99999999999", "--error", "0.1"]) == 2
+    assert "--space: unknown space 'rf-99999999999'" in capsys.readouterr().err
+
+
+def test_text_labels_in_npz_like_in_csv(tmp_path):
+    from inductive_bias.datasets import load_task
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    np.savez(tmp_path / "text.npz", X=X, y=np.where(X[:, 0] > 0, "cat", "dog"))
+    task = load_task(str(tmp_path / "text.npz"))
+    assert set(np.concatenate([task.y_train, task.y_test])) == {0, 1}

@@ -176,3 +176,28 @@ def test_huge_and_infinite_counts_read_as_inf_not_overflow():
     assert huge.log_E > 710 and huge.E == math.inf and huge.dim_theta_q == math.inf
     touching = difficulty.bound(error=0.01, n=100, m=2, R=1.0, delta=0.0, P=2, D=1)
     assert touching.E == math.inf and touching.dim_theta_q == math.inf
+
+
+@pytest.mark.parametrize(
+    ("function", "arguments", "name"),
+    [
+        (difficulty.classification, dict(n=1000, m=5, R=1e-308, delta=0.1, classes=10, error=0.01), "R:"),
+        (difficulty.classification, dict(n=1e-308, m=5, R=1, delta=0.1, classes=10, error=0.01), "n:"),
+        (difficulty.classification, dict(n=1000, m=1e308, R=1, delta=0.1, classes=10, error=0.01), "m:"),
+        (difficulty.few_shot, dict(error=0.01, n=100, m_within=2, m_across=-1, R=1.0, delta=0.5, ways=5), "m_across:"),
+        (
+            difficulty.few_shot,
+            dict(error=0.01, n=100, m_within=2, m_across=float("nan"), R=1.0, delta=0.5, ways=5),
+            "m_across:",
+        ),
+        (difficulty.control, dict(m=1e308, D=1, n=1e4, delta=1e-3, error=1e-3), "m:"),
+    ],
+)
+def test_extreme_inputs_name_the_argument(function, arguments, name):
+    with pytest.raises(ValueError, match=name):
+        function(**arguments)
+
+
+def test_beyond_a_double_the_bound_says_where_the_value_is():
+    r = difficulty.control(m=2, D=1, n=1e4, delta=1e-308, error=1e-3)
+    assert r.bits == math.inf and math.isfinite(r.log10_bits) and "log10_bits" in r.reason

@@ -33,11 +33,17 @@ def as_array(name: str, x):
     if hasattr(x, "__dlpack__") and hasattr(x, "__dlpack_device__"):
         device_type = int(x.__dlpack_device__()[0])
         if device_type == _DLPACK_CPU:
-            return np.from_dlpack(x), _restorer(x)
+            try:
+                return np.from_dlpack(x), _restorer(x)
+            except BufferError as error:  # e.g. a PyTorch tensor that requires grad
+                raise TypeError(f"{name}: cannot be viewed as an array ({error}); pass tensor.detach()") from None
         if device_type == _DLPACK_CUDA:
             if cupy is None:
                 raise RuntimeError(f"{name}: a CUDA array was given but CuPy is not installed")
-            return cupy.from_dlpack(x), _restorer(x)
+            try:
+                return cupy.from_dlpack(x), _restorer(x)
+            except BufferError as error:
+                raise TypeError(f"{name}: cannot be viewed as an array ({error}); pass tensor.detach()") from None
         raise TypeError(f"{name}: arrays on DLPack device type {device_type} are not supported")
     try:
         return np.asarray(x), _identity

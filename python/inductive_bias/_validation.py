@@ -110,6 +110,13 @@ def points(name: str, X):
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{name}: needs at least one point and one feature, got shape {X.shape}")
     finite(name, X, xp)
+    if X.dtype.kind == "f":
+        largest = float(xp.abs(X).max())
+        if largest > 1e150 or 0 < largest < 1e-150:
+            raise ValueError(
+                f"{name}: entries reach {largest:g} in magnitude, so squared distances and inner products "
+                f"{'overflow' if largest > 1 else 'underflow'} in double precision; rescale the data"
+            )
     return X, xp, restore
 
 

@@ -6,6 +6,7 @@ command maps them to its flags).
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,33 +127,52 @@ def load_task(
     if not path.is_file():
         raise ValueError(f"data: no such file: {data}")
     if path.suffix == ".npz":
-        with np.load(path) as archive:
-            keys = set(archive.files)
-            if {"X_train", "y_train", "X_test", "y_test"} <= keys:
-                return Task(path.name, archive["X_train"], archive["y_train"], archive["X_test"], archive["y_test"])
-            if {"X", "y"} <= keys:
-                return _split(archive["X"], archive["y"], test_fraction, seed, path.name)
-            raise ValueError(
-                f"data: {path.name} has keys {sorted(keys)}; expected X_train, y_train, X_test, y_test or X, y"
-            )
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                keys = set(archive.files)
+                if {"X_train", "y_train", "X_test", "y_test"} <= keys:
+                    arrays = [archive[key] for key in ("X_train", "y_train", "X_test", "y_test")]
+                    classes = _class_codes(np.concatenate([arrays[1], arrays[3]]), "data")
+                    y_train, y_test = classes[: len(arrays[1])], classes[len(arrays[1]) :]
+                    _same_length(arrays[0], y_train, "data", f"{path.name}: X_train and y_train")
+                    _same_length(arrays[2], y_test, "data", f"{path.name}: X_test and y_test")
+                    return Task(path.name, arrays[0], y_train, arrays[2], y_test)
+                if {"X", "y"} <= keys:
+                    X, y = archive["X"], _class_codes(archive["y"], "data")
+                    _same_length(X, y, "data", f"{path.name}: X and y")
+                    return _split(X, y, test_fraction, seed, path.name)
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as error:  # truncated, pickled objects
+            if str(error).startswith("data:"):
+                raise
+            raise ValueError(f"data: cannot read {path.name} as .npz ({error})") from None
+        raise ValueError(
+            f"data: {path.name} has keys {sorted(keys)}; expected X_train, y_train, X_test, y_test or X, y"
+        )
     if path.suffix == ".npy":
         if labels is None:
             raise ValueError("labels: a .npy feature file needs its labels as another .npy (labels=...)")
         if not Path(labels).is_file():
             raise ValueError(f"labels: no such file: {labels}")
-        X, y = np.load(path), np.load(labels)
+        try:
+            X, y = np.load(path, allow_pickle=False), np.load(labels, allow_pickle=False)
+        except (OSError, EOFError, ValueError) as error:
+            raise ValueError(f"data: cannot read {path.name} or {Path(labels).name} as .npy ({error})") from None
         if len(X) != len(y):
             raise ValueError(f"labels: {len(y)} labels for {len(X)} rows of {path.name}")
-        return _split(X, y, test_fraction, seed, path.name)
+        return _split(X, _class_codes(y, "labels"), test_fraction, seed, path.name)
     if path.suffix == ".csv":
         import csv
 
         with path.open(newline="") as f:
-            rows = list(csv.reader(f))
+            rows = [row for row in csv.reader(f) if row]
+        if len(rows) < 2:
+            raise ValueError(f"data: {path.name} needs a header row and at least one data row")
         header, body = rows[0], rows[1:]
-        column = header.index(label_column) if label_column in header else len(header) - 1
         if label_column is not None and label_column not in header:
             raise ValueError(f"label_column: {label_column!r} is not a column of {path.name} ({header})")
+        column = header.index(label_column) if label_column in header else len(header) - 1
+        if any(len(r) != len(header) for r in body):
+            raise ValueError(f"data: {path.name} has rows whose length differs from its header's ({len(header)})")
         try:
             values = np.array([[float(v) for i, v in enumerate(r) if i != column] for r in body])
         except ValueError as error:
@@ -160,3 +180,21 @@ def load_task(
         _, y = np.unique([r[column] for r in body], return_inverse=True)
         return _split(values, y, test_fraction, seed, path.name)
     raise ValueError(f"data: unsupported file type {path.suffix!r} (use .npz, .npy or .csv)")
+
+
+def _class_codes(y: np.ndarray, name: str) -> np.ndarray:
+    """Labels as class codes 0 .. C-1: integer labels as they are, other labels (text, floats that
+    are labels) by their sorted distinct values, as for a .csv."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"{name}: labels must be one-dimensional, got shape {y.shape}")
+    if y.dtype.kind in "iu":
+        return y
+    if y.dtype.kind in "USO" or y.dtype.kind == "f":
+        return np.unique(y, return_inverse=True)[1]
+    raise ValueError(f"{name}: labels of dtype {y.dtype} are not understood")
+
+
+def _same_length(X: np.ndarray, y: np.ndarray, name: str, what: str) -> None:
+    if len(X) != len(y):
+        raise ValueError(f"{name}: {what} differ in length ({len(X)} rows, {len(y)} labels)")

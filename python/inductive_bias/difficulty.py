@@ -145,6 +145,16 @@ def _positive(name: str, value) -> float:
     return _validation.number(name, value)
 
 
+def _dimension(name: str, value) -> float:
+    """An intrinsic dimension: positive, and at most 1e12 (beyond, lgamma and the count overflow)."""
+    return _validation.number(name, value, high=1e12)
+
+
+def _size(name: str, value) -> float:
+    """A number of samples: at least 1."""
+    return _validation.number(name, value, low=1.0, allow_low=True)
+
+
 def _exp_or_inf(log_value: float) -> float:
     """exp, with inf past the largest double instead of OverflowError."""
     return math.inf if log_value > math.log(sys.float_info.max) else math.exp(log_value)
@@ -200,11 +210,23 @@ def eigenvalue_count(m: float, R: float, delta: float) -> tuple[float, float]:
     >>> round(K, 12), round(math.exp(log_E), 9)  # C(4, 1) + C(3, 1)
     (3.0, 7.0)
     """
-    M = 2 * math.pi * R / delta
-    # (sqrt(b^2 + 4M^2) - b) / 2 written as 2M^2 / (sqrt(b^2 + 4M^2) + b): no cancellation for large m.
+    M = math.exp(math.log(2 * math.pi) + math.log(R) - math.log(delta))  # no overflow in 2 pi R before / delta
+    # (sqrt(b^2 + 4M^2) - b) / 2 written as 2M^2 / (sqrt(b^2 + 4M^2) + b): no cancellation for large m;
+    # beyond 1e150 M^2 would overflow, where K = M - b/2 to rounding.
     b = m - 1
-    K = 2 * M * M / (math.sqrt(b * b + 4 * M * M) + b) if b >= 0 else (math.sqrt(b * b + 4 * M * M) - b) / 2
-    log_e1, log_e2 = _log_binomial(m, K), _log_binomial(m, K - 1)
+    if M > 1e150:
+        K = M - b / 2
+    else:
+        K = 2 * M * M / (math.sqrt(b * b + 4 * M * M) + b) if b >= 0 else (math.sqrt(b * b + 4 * M * M) - b) / 2
+    if not (K > 0 and math.isfinite(K)):
+        raise ValueError(
+            f"R: the radius {R:g} against the separation delta = {delta:g} puts the eigenvalue count "
+            f"outside double precision (2 pi R / delta = {M:g})"
+        )
+    # C(m + K - 1, m) -> 0 as K -> 0, like (K / m) C(m + K, m): below 1e-16 of the first term when
+    # K - 1 rounds to -1 (a radius far below the separation), where its formula would take log(0).
+    log_e1 = _log_binomial(m, K)
+    log_e2 = _log_binomial(m, K - 1) if K - 1 > -1 else -math.inf
     high, low = max(log_e1, log_e2), min(log_e1, log_e2)
     return K, high + math.log1p(math.exp(low - high))
 
@@ -275,7 +297,8 @@ def bound(error: float, n: float, m: float, R: float, delta: float, P: float, D:
     inf
     """
     error = target_error(error)
-    n, m, R, P, D, B = (_positive(name, v) for name, v in (("n", n), ("m", m), ("R", R), ("P", P), ("D", D), ("B", B)))
+    n, m = _size("n", n), _dimension("m", m)
+    R, P, D, B = (_positive(name, v) for name, v in (("R", R), ("P", P), ("D", D), ("B", B)))
     delta = _validation.number("delta", delta, allow_low=True)
     parameters = dict(error=error, n=n, m=m, R=R, delta=delta, P=P, D=D, B=B)
     if delta == 0:
@@ -341,8 +364,13 @@ def _product(
             math.nan, math.nan, True, "; ".join(reasons), K, log_E, log_dim, L_f, log_W, bracket, parameters
         )
     log_bits = log_dim + math.log(bracket)
+    if not math.isfinite(log_bits):
+        raise ValueError(f"the bound overflows even in log space for these inputs ({parameters}); check their scale")
     bits = math.exp(log_bits) if log_bits < 709 else math.inf
-    return BoundResult(bits, log_bits / _LN10, False, "", K, log_E, log_dim, L_f, log_W, bracket, parameters)
+    reason = (
+        "" if bits < math.inf else f"beyond the largest double: log10_bits = {log_bits / _LN10:.6g} holds the value"
+    )
+    return BoundResult(bits, log_bits / _LN10, False, reason, K, log_E, log_dim, L_f, log_W, bracket, parameters)
 
 
 def classification(n: float, m: float, R: float, delta: float, classes: int, error: float) -> BoundResult:
@@ -435,9 +463,12 @@ def control(m: float, D: float, n: float, delta: float, error: float) -> BoundRe
     '4.41e+09'
     """
     error = target_error(error)
-    m, D, n, delta = (_positive(name, v) for name, v in (("m", m), ("D", D), ("n", n), ("delta", delta)))
+    m, n = _dimension("m", m), _size("n", n)
+    D, delta = _positive("D", D), _positive("delta", delta)
     parameters = dict(error=error, n=n, m=m, delta=delta, D=D)
-    log_volume = _LN2 + m * math.log(2 * math.pi / delta) + m / 2 * math.log(math.pi) - math.lgamma(m / 2 + 1)
+    log_volume = (
+        _LN2 + m * (math.log(2 * math.pi) - math.log(delta)) + m / 2 * math.log(math.pi) - math.lgamma(m / 2 + 1)
+    )
     bracket = (
         math.log2(4 * math.pi**2 / math.sqrt(6))
         + math.log2(D)
@@ -497,8 +528,11 @@ def few_shot(
     """
     if isinstance(ways, bool) or int(ways) != ways or ways < 2:
         raise ValueError(f"ways: need an integer >= 2, got {ways}")
-    m_within = _positive("m_within", m_within)
-    _, log_E = eigenvalue_count(m_within, _positive("R", R), _positive("delta", delta))
+    m_within, m_across = _dimension("m_within", m_within), _dimension("m_across", m_across)
+    R, delta = _positive("R", R), _positive("delta", delta)
+    _, log_E = eigenvalue_count(m_within, R, delta)
+    if log_E > 700:
+        raise ValueError(f"m_within: {m_within:g} within-task dimensions make the output dimension overflow a double")
     output_dimension = 2 * ways * (ways - 1) * math.exp(log_E)
     return bound(
         error,

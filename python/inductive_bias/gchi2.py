@@ -143,10 +143,10 @@ class GeneralizedChi2:
         offset: float = 0.0,
         max_terms: int = 5000,
     ):
-        weights = np.asarray(weights, dtype=np.float64).ravel()
+        weights = _real("weights", on_host("weights", weights)[0]).ravel()
         try:
-            dofs = np.broadcast_to(np.asarray(dofs, dtype=np.float64), weights.shape)
-            noncentralities = np.broadcast_to(np.asarray(noncentralities, dtype=np.float64), weights.shape)
+            dofs = np.broadcast_to(_real("dofs", dofs), weights.shape)
+            noncentralities = np.broadcast_to(_real("noncentralities", noncentralities), weights.shape)
         except ValueError:
             raise ValueError(f"dofs, noncentralities: must be scalars or have {weights.size} entries") from None
         if not np.all(np.isfinite(weights)) or np.any(weights <= 0):
@@ -212,7 +212,7 @@ class GeneralizedChi2:
         """
         if method not in _METHODS:
             raise ValueError(f"method: expected one of {tuple(_METHODS)}, got {method!r}")
-        values = np.asarray(on_host("x", x)[0], dtype=np.float64)
+        values = _real("x", on_host("x", x)[0])
         if np.any(np.isnan(values)):
             raise ValueError("x: contains NaN")
         flat = np.ascontiguousarray(values.ravel())
@@ -426,7 +426,7 @@ class GeneralizedChi2:
         >>> round(ib.GeneralizedChi2([1.0], dofs=2).logpdf(1.0), 6)  # log(1/2) - 1/2
         -1.193147
         """
-        values = np.asarray(on_host("x", x)[0], dtype=np.float64)
+        values = _real("x", on_host("x", x)[0])
         if np.any(np.isnan(values)):
             raise ValueError("x: contains NaN")
         flat = np.ascontiguousarray(values.ravel())
@@ -708,3 +708,10 @@ class GeneralizedChi2:
             draws[:, ~central] = rng.noncentral_chisquare(h[~central], nc[~central], size=(size, int((~central).sum())))
             out += draws @ w
         return out
+
+
+def _real(name: str, values) -> np.ndarray:
+    """``values`` as float64, refusing complex input (whose imaginary part would be dropped)."""
+    if np.iscomplexobj(values):
+        raise TypeError(f"{name}: expected real numbers, got complex")
+    return np.asarray(values, dtype=np.float64)
