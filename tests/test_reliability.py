@@ -113,3 +113,26 @@ def test_a_large_jitter_warns(monkeypatch):
     with pytest.warns(ib.JitterWarning, match="jitter"):
         post = ib.posterior(ib.KernelSpace("rbf", lengthscale=1.0), X, (X[:, 0] > 0).astype(int), X.copy())
     assert post.jitter >= 1e-6
+
+
+def test_evt_separation_with_a_rare_class_is_fast_and_exact_when_it_can_be():
+    import time
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20_000, 2))
+    labels = np.zeros(20_000, dtype=int)
+    labels[123] = 1  # one point of a rare class: 19,999 inter-class pairs
+    begin = time.perf_counter()
+    evt = ib.class_separation(X, labels, method="evt", n_pairs=100_000)
+    assert time.perf_counter() - begin < 5  # was 191 s (rejection sampling)
+    assert evt == ib.class_separation(X, labels)  # all pairs measured: the exact answer
+    sampled = ib.class_separation(X, labels, method="evt", n_pairs=5_000, n_extremes=200, seed=1)
+    assert 0 < sampled <= float(np.sort(np.linalg.norm(X - X[123], axis=1))[1]) * 50
+
+
+def test_nngp_depth_is_bounded():
+    with pytest.raises(ValueError, match="depth"):
+        ib.KernelSpace("nngp_relu", depth=2**31 - 1)
+    with pytest.raises(ValueError, match="depth"):
+        ib.RandomFeatureSpace(10, depth=2**31)
+    ib.KernelSpace("nngp_relu", depth=10_000)

@@ -185,8 +185,11 @@ def class_separation(
     ``"exact"``: over all pairs (nearest other-class neighbour of every point). ``"sample"``: exactly
     among ``n_samples`` random points (default 10,000). ``"evt"``: the published extreme-value
     extrapolation: ``n_pairs`` random inter-class pairs, the moment estimator of the extreme-value
-    index on the ``n_extremes`` largest inverse distances, extrapolated to all n^2 (1 - 1/classes)
-    pairs (never above the smallest sampled distance). 0 means points of different classes coincide.
+    index on the ``n_extremes`` largest inverse distances, extrapolated to all ``n^2 - sum_c n_c^2``
+    ordered inter-class pairs (the published ``n^2 (1 - 1/classes)`` for balanced classes; never above
+    the smallest sampled distance); pairs are drawn directly among inter-class ones, and where there
+    are no more of them than ``n_pairs`` they are all measured (the exact answer). 0 means points of
+    different classes coincide.
 
     Parameters
     ----------
@@ -236,7 +239,7 @@ def class_separation(
     if method not in ("exact", "sample", "evt"):
         raise ValueError(f"method: expected 'exact', 'sample' or 'evt', got {method!r}")
     X, xp, _ = _validation.points("X", X)
-    labels, classes = _labels(y, X.shape[0], xp)
+    labels, _ = _labels(y, X.shape[0], xp)
     rng = np.random.default_rng(_validation.seed(seed))
     if method == "sample":
         n_samples = _validation.integer("n_samples", 10_000 if n_samples is None else n_samples, 2)
@@ -246,35 +249,49 @@ def class_separation(
             if int(xp.unique(labels).size) < 2:
                 raise ValueError("n_samples: the sample holds a single class; use more samples")
         method = "exact"
+    if method == "evt":
+        n_pairs = _validation.integer("n_pairs", n_pairs, 10)
+        counts = np.bincount(to_host(labels))
+        if (X.shape[0] ** 2 - int((counts.astype(np.int64) ** 2).sum())) // 2 <= n_pairs:
+            method = "exact"  # no more inter-class pairs than would be sampled: measure them all
     if method == "exact":
         distances, _ = nearest_neighbors(X, 1, labels=labels, progress=progress)
         return float(distances.min())
     return _evt_separation(
         X,
         labels,
-        classes,
         rng,
-        _validation.integer("n_pairs", n_pairs, 10),
+        n_pairs,
         _validation.integer("n_extremes", n_extremes, 2),
         xp,
     )
 
 
-def _evt_separation(X, labels, classes, rng, n_pairs, n_extremes, xp) -> float:
+def _inter_class_pairs(labels: np.ndarray, size: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """``size`` ordered pairs (i, j) drawn uniformly among those with different labels, directly (no
+    rejection, which a rare class would make take ~1 / P(inter-class pair) draws): i with probability
+    proportional to its points of other classes, then j uniformly among those."""
+    n = labels.size
+    order = np.argsort(labels, kind="stable")  # points grouped by class
+    counts = np.bincount(labels)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    others = n - counts[labels]
+    i = rng.choice(n, size=size, p=others / others.sum())
+    r = (rng.random(size) * others[i]).astype(np.int64)  # the r-th point outside i's class
+    block = labels[i]
+    r = np.where(r < starts[block], r, r + counts[block])
+    return i, order[np.minimum(r, n - 1)]
+
+
+def _evt_separation(X, labels, rng, n_pairs, n_extremes, xp) -> float:
     n = X.shape[0]
     host_labels = to_host(labels)
+    i, j = _inter_class_pairs(host_labels, n_pairs, rng)
     chunks = []
-    kept = 0
-    while kept < n_pairs:  # inter-class pairs, uniformly
-        i = rng.integers(n, size=2 * (n_pairs - kept))
-        j = rng.integers(n, size=i.size)
-        keep = host_labels[i] != host_labels[j]
-        i, j = i[keep][: n_pairs - kept], j[keep][: n_pairs - kept]
-        for c0 in range(0, i.size, 65536):
-            a, b = xp.asarray(i[c0 : c0 + 65536]), xp.asarray(j[c0 : c0 + 65536])
-            diff = X[a].astype(np.float64) - X[b].astype(np.float64)
-            chunks.append(to_host(1.0 / xp.sqrt((diff * diff).sum(axis=1))))
-        kept += i.size
+    for c0 in range(0, i.size, 65536):
+        a, b = xp.asarray(i[c0 : c0 + 65536]), xp.asarray(j[c0 : c0 + 65536])
+        diff = X[a].astype(np.float64) - X[b].astype(np.float64)
+        chunks.append(to_host(1.0 / xp.sqrt((diff * diff).sum(axis=1))))
     inverse = np.sort(np.concatenate(chunks))
     if not np.isfinite(inverse[-1]):
         return 0.0  # a sampled pair of different classes coincides
@@ -284,7 +301,8 @@ def _evt_separation(X, labels, classes, rng, n_pairs, n_extremes, xp) -> float:
     logs = np.log(inverse[-n_extremes:]) - np.log(threshold)
     m1, m2 = logs.mean(), (logs * logs).mean()
     gamma = m1 + 1 - 0.5 / (1 - m1 * m1 / m2)  # moment estimator of the extreme-value index
-    scale = n_extremes / n_pairs * n * n * (1 - 1 / classes)
+    # to all ordered inter-class pairs: n^2 - sum n_c^2 (the published n^2 (1 - 1/classes) when classes are balanced)
+    scale = n_extremes / n_pairs * float(n * n - (np.bincount(host_labels).astype(np.float64) ** 2).sum())
     extreme = (
         threshold * m1 * (scale**gamma - 1) / gamma + threshold
         if gamma != 0

@@ -24,6 +24,7 @@ from .covariance import STATIONARY, median_distance, native_kernel
 
 __all__ = ["CallableSpace", "KernelSpace", "RandomFeatureSpace"]
 
+MAX_DEPTH = 10_000  # hidden layers of the nngp_relu kernel (each is one recursion step per matrix entry)
 _PARAMETERS = {
     "rbf": {"variance"},
     "laplacian": {"variance"},
@@ -86,8 +87,8 @@ class KernelSpace:
                 params[name] = _validation.number(name, params[name], allow_low=True)
         if "degree" in params:
             params["degree"] = float(_validation.integer("degree", params["degree"], 1))
-        if "depth" in params:
-            params["depth"] = _validation.integer("depth", params["depth"], 1)
+        if "depth" in params:  # the arc-cosine recursion converges to a constant long before 10^4 layers
+            params["depth"] = _validation.integer("depth", params["depth"], 1, MAX_DEPTH + 1)
         self.kernel, self.lengthscale, self.params = kernel, lengthscale, params
 
     def __repr__(self) -> str:
@@ -147,7 +148,7 @@ class RandomFeatureSpace:
 
     def __init__(self, width: int, depth: int = 1, weight_var: float = 2.0, bias_var: float = 0.0):
         self.width = _validation.integer("width", width, 1)
-        self.depth = _validation.integer("depth", depth, 1)
+        self.depth = _validation.integer("depth", depth, 1, MAX_DEPTH + 1)
         self.weight_var = _validation.number("weight_var", weight_var)
         self.bias_var = _validation.number("bias_var", bias_var, allow_low=True)
 
