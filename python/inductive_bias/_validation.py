@@ -48,6 +48,14 @@ def target_errors(value, name: str = "error") -> np.ndarray:
     return np.array([number(name, v) for v in array.ravel().tolist()]).reshape(array.shape)
 
 
+def probability(name: str, value) -> float:
+    """A number strictly between 0 and 1 (a confidence level)."""
+    value = number(name, value, high=1.0)
+    if value >= 1.0:
+        raise ValueError(f"{name}: must be in (0, 1), got {value}")
+    return value
+
+
 def seed(value, name: str = "seed") -> int:
     """The 64-bit Philox key of a seed given as NumPy accepts one.
 

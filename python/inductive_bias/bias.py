@@ -160,8 +160,7 @@ def bias_from_losses(
         raise ValueError(f"distribution: expected one of {tuple(_DISTRIBUTIONS)}, got {distribution!r}")
     _validation.per_nat(unit)  # arguments checked before the fit
     targets = _validation.target_errors(error)
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence: must be in (0, 1), got {confidence}")
+    confidence = _validation.probability("confidence", confidence)
     samples = as_samples(losses)
     fit = _DISTRIBUTIONS[distribution].fit(samples, n_boot=n_boot, seed=_validation.seed(seed))
     return read_fit(fit, targets, unit, confidence)
@@ -197,8 +196,7 @@ def read_fit(fit: Ncx2Fit, error, unit: str = "bits", confidence: float = 0.95) 
     """
     per_nat = _validation.per_nat(unit)
     targets = _validation.target_errors(error)
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence: must be in (0, 1), got {confidence}")
+    confidence = _validation.probability("confidence", confidence)
     flat = targets.ravel()
 
     def bias(d: ScaledNCX2) -> np.ndarray:

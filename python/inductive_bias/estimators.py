@@ -26,6 +26,8 @@ def _labels(y, n: int, xp):
         raise ValueError(f"y: expected {n} labels (one per row of X), got shape {y.shape}")
     if array_module(y) is not xp:
         y = xp.asarray(to_host(y))
+    if y.dtype.kind == "f" and not bool(xp.isfinite(y).all()):
+        raise ValueError("y: contains NaN or infinity")
     if y.dtype.kind not in "iub":
         if y.dtype.kind == "f" and bool((y == xp.round(y)).all()):
             y = y.astype(np.int64)

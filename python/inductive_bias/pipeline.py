@@ -298,8 +298,7 @@ def inductive_bias(
     seed = _validation.seed(seed)  # once: a Generator is advanced once per call
     n_hypotheses = _validation.integer("n_hypotheses", n_hypotheses, 3)
     n_boot = _validation.integer("n_boot", n_boot)
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence: must be in (0, 1), got {confidence}")
+    confidence = _validation.probability("confidence", confidence)
     if not (isinstance(progress, bool) or callable(progress)):
         raise TypeError(f"progress: expected True, False or a callable (done, total), got {type(progress).__name__}")
     if not closed_form:
@@ -366,8 +365,7 @@ def _sampled(
 ) -> InductiveBias:
     begin = time.perf_counter()
     if errors is None:
-        if not 0 < confidence < 1:
-            raise ValueError(f"confidence: must be in (0, 1), got {confidence}")
+        confidence = _validation.probability("confidence", confidence)
         fit = ScaledNCX2.fit(losses, n_boot=n_boot, seed=seed)
         timings["fit_s"] = time.perf_counter() - begin
         return InductiveBias(
