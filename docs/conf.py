@@ -141,6 +141,18 @@ API_GROUPS: list[tuple[str, str, list[str]]] = [
         ],
     ),
     (
+        "Warnings about weak results",
+        "Every warning the library raises about a result is a ReliabilityWarning.",
+        [
+            "ReliabilityWarning",
+            "ExtrapolationWarning",
+            "FitWarning",
+            "NonInterpolatingWarning",
+            "JitterWarning",
+            "EstimatorWarning",
+        ],
+    ),
+    (
         "Random streams",
         "Counter-based Philox streams: every number is addressed by (seed, stream, offset).",
         ["random"],

@@ -87,3 +87,31 @@ def test_accepts_sampled_losses_end_to_end():
     for quantile in (0.5, 0.1):
         result = ib.bias_from_losses(losses, float(np.quantile(losses, quantile)), n_boot=20)
         assert result.value == pytest.approx(result.empirical_value, abs=0.1)
+
+
+@pytest.mark.parametrize("exponent", [-1000, 1000])
+def test_losses_at_the_ends_of_double_precision(exponent):
+    # All losses ~1e-300 raised ZeroDivisionError, all ~1e300 the C++ text "params: need df > 0": the
+    # fit is scale-equivariant, and so is the estimate (losses and error scaled by a power of two).
+    x = ib.ScaledNCX2(20, 15, 0.01).rvs(500, seed=2)
+    base = ib.bias_from_losses(x, 0.2, n_boot=20, seed=1)
+    scaled = ib.bias_from_losses(np.ldexp(x, exponent), math.ldexp(0.2, exponent), n_boot=20, seed=1)
+    assert scaled.value == pytest.approx(base.value, rel=1e-10)
+    np.testing.assert_allclose(scaled.interval, base.interval, rtol=1e-9)
+    assert scaled.fit.boot_converged == 20
+
+
+def test_a_fit_that_stops_early_warns_once():
+    # ScaledNCX2.fit warns about its own convergence; reading the fit does not repeat it.
+    import warnings
+
+    from inductive_bias.bias import read_fit
+
+    x = ib.ScaledNCX2(2, 0.5, 1.0).rvs(400, seed=1)  # needs 6 Newton steps
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = ib.ScaledNCX2.fit(x, max_iterations=2)
+        read_fit(fit, 0.2)
+    assert not fit.converged
+    messages = [str(w.message) for w in caught if issubclass(w.category, ib.FitWarning)]
+    assert len([m for m in messages if "iteration bound" in m]) == 1

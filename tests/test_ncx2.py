@@ -106,33 +106,61 @@ def test_rvs_matches_moments():
 # ---- likelihood and fit ------------------------------------------------------------------------
 
 
-def test_likelihood_value_matches_twin_and_derivatives_match_finite_differences():
-    x = ib.ScaledNCX2(7, 4, 0.2).rvs(400, seed=1)
-    for df, nc, scale in [(6.0, 3.0, 0.25), (7.5, 0.0, 0.2), (3.0, 12.0, 0.1)]:
-        stats = ncx2._likelihood(x, [[df, nc, scale]], [0], 0)[0]
-        assert stats[0] == pytest.approx(_reference.ncx2_logpdf(x, df, nc, scale).sum(), rel=1e-12)
-        assert stats[10] == x.size
+def _from_u(u):
+    """(df, nc, scale) at u = (log mean, log variance, rho = nc / (df + nc))."""
+    a = 2 * (1 + u[2]) * math.exp(2 * u[0] - u[1])
+    return [a * (1 - u[2]), a * u[2], math.exp(u[0]) / a]
 
-        def value(u):
-            return ncx2._likelihood(x, [[math.exp(u[0]), u[2], math.exp(u[1])]], [0], 0)[0, 0]
 
-        u0 = np.array([math.log(df), math.log(scale), nc])
-        step = 1e-5
-        one_sided = nc == 0  # at the boundary nc = 0 the derivative in nc is one-sided
-        for i in range(3):
-            e = np.eye(3)[i] * step
-            if i == 2 and one_sided:
-                numeric = (-3 * value(u0) + 4 * value(u0 + e) - value(u0 + 2 * e)) / (2 * step)
-            else:
-                numeric = (value(u0 + e) - value(u0 - e)) / (2 * step)
-            assert stats[1 + i] == pytest.approx(numeric, rel=1e-5, abs=1e-4)
-        packed = {(0, 0): 4, (0, 1): 5, (0, 2): 6, (1, 1): 7, (1, 2): 8, (2, 2): 9}
-        for (i, k), column in packed.items():
-            if one_sided and 2 in (i, k):
-                continue
-            ei, ek = np.eye(3)[i] * 1e-4, np.eye(3)[k] * 1e-4
-            numeric = (value(u0 + ei + ek) - value(u0 + ei - ek) - value(u0 - ei + ek) + value(u0 - ei - ek)) / 4e-8
-            assert stats[column] == pytest.approx(numeric, rel=1e-4, abs=1e-2)
+def _to_u(df, nc, scale):
+    return np.array([math.log(scale * (df + nc)), math.log(2 * scale * scale * (df + 2 * nc)), nc / (df + nc)])
+
+
+@pytest.mark.parametrize(
+    ("df", "nc", "scale", "x_params"),
+    [
+        (6.0, 3.0, 0.25, (7, 4, 0.2)),
+        (7.5, 0.0, 0.2, (7, 4, 0.2)),
+        (3.0, 12.0, 0.1, (7, 4, 0.2)),
+        (7.0, 1e-9, 0.2, (7, 4, 0.2)),  # nc -> 0: Var[j] - E[j] from the shifted sums
+        (5e4, 0.0, 1e-4, (5e4, 0, 1e-4)),  # the gamma's closed forms in (log m, log v)
+        (1e3, 2e4, 1e-4, (1e3, 2e4, 1e-4)),  # the trapezoidal rule over j (sigma ~ 100)
+    ],
+)
+def test_likelihood_value_matches_twin_and_derivatives_match_finite_differences(df, nc, scale, x_params):
+    # Derivatives in the optimizer's coordinates u = (log mean, log variance, rho).
+    x = ib.ScaledNCX2(*x_params).rvs(400, seed=1)
+    stats = ncx2._likelihood(x, [[df, nc, scale]], [0], 0)[0]
+    # The twin sums terms like (a - 1) log h - lgamma(a), each ~3e5 at df = 5e4: 1e-11 relative.
+    rel = 1e-12 if df + nc < 1e3 else 1e-10
+    assert stats[0] == pytest.approx(_reference.ncx2_logpdf(x, df, nc, scale).sum(), rel=rel)
+    assert stats[10] == x.size
+
+    def value(u):
+        return ncx2._likelihood(x, [_from_u(u)], [0], 0)[0, 0]
+
+    u0 = _to_u(df, nc, scale)
+    # Steps of ~1e-3 standard errors in each coordinate; rho's at most 1e-4 (one-sided at nc ~ 0).
+    curvature = np.abs([stats[4], stats[7], stats[9]]) + 1.0
+    steps = np.minimum(1e-3 / np.sqrt(curvature), [1e-4, 1e-4, 1e-4])
+    one_sided = nc < 1e-6  # at the boundary rho = 0 the derivative in rho is one-sided
+    for i in range(3):
+        e = np.eye(3)[i] * steps[i]
+        if i == 2 and one_sided:
+            numeric = (-3 * value(u0) + 4 * value(u0 + e) - value(u0 + 2 * e)) / (2 * steps[i])
+        else:
+            numeric = (value(u0 + e) - value(u0 - e)) / (2 * steps[i])
+        assert stats[1 + i] == pytest.approx(numeric, rel=1e-5, abs=1e-5 * math.sqrt(curvature[i])), i
+    packed = {(0, 0): 4, (0, 1): 5, (0, 2): 6, (1, 1): 7, (1, 2): 8, (2, 2): 9}
+    for (i, k), column in packed.items():
+        if one_sided and 2 in (i, k):
+            continue
+        ei, ek = np.eye(3)[i] * steps[i], np.eye(3)[k] * steps[k]
+        numeric = (value(u0 + ei + ek) - value(u0 + ei - ek) - value(u0 - ei + ek) + value(u0 - ei - ek)) / (
+            4 * steps[i] * steps[k]
+        )
+        scale_ik = math.sqrt(curvature[i] * curvature[k])
+        assert stats[column] == pytest.approx(numeric, rel=1e-4, abs=1e-4 * scale_ik), (i, k)
 
 
 def test_likelihood_independent_of_thread_count():
@@ -314,3 +342,232 @@ def test_quantiles_near_one_use_the_other_tail():
     d = ib.ScaledNCX2(1.0, 0.0, 1.0)
     assert d.ppf(log_q=-1e-20) == pytest.approx(stats.chi2.isf(1e-20, 1), rel=1e-13)
     assert d.isf(log_q=-1e-20) == pytest.approx(stats.chi2.ppf(1e-20, 1), rel=1e-13)
+
+
+# ---- issue 12: tiny losses, small relative spreads, huge degrees of freedom, convergence -----------
+
+
+def _within(seconds: float, code: str) -> dict:
+    """Run `code` (which sets `result`, a dict of plain values) in a subprocess; fail if it has not
+    returned within `seconds` (these inputs hung before, so a regression must not hang the suite)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    program = (
+        "import json, math, warnings\nimport numpy as np\nimport inductive_bias as ib\n"
+        "warnings.simplefilter('ignore')\n" + code + "\nprint(json.dumps(result))"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    try:
+        done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=seconds, env=env)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"did not return within {seconds} s")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _bessel_logpdf(x, df, nc, scale=1.0):
+    """log density of scale * ncx2(df, nc) from its Bessel form, in mpmath."""
+    import mpmath as mp
+
+    with mp.workdps(40):
+        y, nu, nc = mp.mpf(x) / scale, mp.mpf(df) / 2 - 1, mp.mpf(nc)
+        value = -mp.log(2) - (y + nc) / 2 + nu / 2 * mp.log(y / nc) + mp.log(mp.besseli(nu, mp.sqrt(nc * y)))
+        return float(value - mp.log(scale))
+
+
+def test_a_loss_near_zero_fits_without_hanging():
+    # One loss of 1e-300 hung the fit (the Hessian's y^2 underflowed to 0 * inf = NaN, and the damping
+    # loop waited for NaN to become positive definite). The fit must return the maximum likelihood.
+    result = _within(
+        60,
+        """
+from inductive_bias import ncx2
+x = np.append(ib.ScaledNCX2(20, 15, .01).rvs(400, seed=1), 1e-300)
+fit = ib.ScaledNCX2.fit(x)
+d = fit.distribution
+# The optimum: no direction of (log df, log scale, log nc) improves the log-likelihood.
+def loglik(t):
+    return float(ncx2._likelihood(x, [[math.exp(t[0]), math.exp(t[1]), math.exp(t[2])]], [0], 0)[0, 0])
+t0 = [math.log(d.df), math.log(d.nc), math.log(d.scale)]
+worse = all(loglik(np.add(t0, s * np.eye(3)[i])) <= fit.loglik + 1e-9 for i in range(3) for s in (-1e-4, 1e-4))
+estimate = ib.bias_from_losses(x, 0.2, n_boot=40)
+result = dict(converged=fit.converged, loglik=fit.loglik, total=float(d.logpdf(x).sum()), params=[d.df, d.nc, d.scale],
+              worse=worse, value=estimate.value, boot=estimate.fit.boot_converged)
+""",
+    )
+    assert result["converged"] and result["worse"]
+    assert result["loglik"] == pytest.approx(result["total"], rel=1e-12)
+    assert result["boot"] == 40 and math.isfinite(result["value"])
+    # The log-density at the tiny loss is exact (the Bessel form, mpmath): 661.70 here.
+    df, nc, scale = result["params"]
+    assert ib.ScaledNCX2(df, nc, scale).logpdf(1e-300) == pytest.approx(
+        _bessel_logpdf(1e-300, df, nc, scale), rel=1e-13
+    )
+
+
+@pytest.mark.parametrize(
+    ("df", "nc", "scale"), [(20.0, 15.0, 1.0), (3.0, 0.0, 1.0), (0.5, 2.0, 1.0), (20.0, 15.0, 0.01)]
+)
+def test_subnormal_points(df, nc, scale):
+    # Below y ~ 1e-308 the density and the CDF came out as -inf or as "needs more than 1e8 series
+    # terms". There only j = 0 counts: log P = -nc/2 + (df/2) log(y/2) - lgamma(df/2 + 1) exactly in
+    # doubles, and log f = -nc/2 + (df/2 - 1) log(y/2) - lgamma(df/2) - log 2 - log scale.
+    d = ib.ScaledNCX2(df, nc, scale)
+    for x in (2e-308, 1e-310, 5e-324):
+        y = x / scale  # as the library forms it
+        log_h = math.log(y) - math.log(2)
+        want_cdf = -nc / 2 + df / 2 * log_h - math.lgamma(df / 2 + 1)
+        want_pdf = -nc / 2 + (df / 2 - 1) * log_h - math.lgamma(df / 2) - math.log(2) - math.log(scale)
+        assert d.logcdf(x) == pytest.approx(want_cdf, rel=1e-13)
+        assert d.logpdf(x) == pytest.approx(want_pdf, rel=1e-13)
+        assert d.logsf(x) == pytest.approx(-math.exp(want_cdf), rel=1e-13, abs=1e-300)
+
+
+@pytest.mark.parametrize("exponent", [-1000, -990, 990, 1010])
+def test_fit_is_scale_equivariant(exponent):
+    # Losses ~1e-300 gave ZeroDivisionError, ~1e300 "params: need df > 0": the fit is equivariant and
+    # now runs on the losses divided by a power of two near their mean.
+    x = ib.ScaledNCX2(20, 15, 0.01).rvs(400, seed=1)
+    base = ib.ScaledNCX2.fit(x, n_boot=10, seed=2)
+    scaled = ib.ScaledNCX2.fit(np.ldexp(x, exponent), n_boot=10, seed=2)
+    assert scaled.converged and scaled.boot_converged == 10
+    assert scaled.distribution.df == pytest.approx(base.distribution.df, rel=1e-12)
+    assert scaled.distribution.nc == pytest.approx(base.distribution.nc, rel=1e-12)
+    assert scaled.distribution.scale == pytest.approx(math.ldexp(base.distribution.scale, exponent), rel=1e-12)
+    assert scaled.loglik == pytest.approx(base.loglik - x.size * exponent * math.log(2), rel=1e-12)
+    np.testing.assert_allclose(scaled.bootstrap[:, 2], np.ldexp(base.bootstrap[:, 2], exponent), rtol=1e-12)
+    # Plain decimal factors too (the issue's reproducers).
+    assert ib.ScaledNCX2.fit(x * 1e-298).converged and ib.ScaledNCX2.fit(x * 1e300).converged
+
+
+def test_losses_beyond_double_range_are_refused_by_name():
+    with pytest.raises(ValueError, match="losses: the smallest loss"):
+        ib.ScaledNCX2.fit(np.array([5e-324, 1e10, 2e10, 3e10]))
+    with pytest.raises(ValueError, match="max_iterations"):
+        ib.ScaledNCX2.fit(np.array([1.0, 2.0, 3.0]), max_iterations=2**31)
+
+
+def test_small_relative_spreads_fit_and_bootstrap():
+    # Relative spread 3e-4: each bootstrap refit walked ~20,000 Poisson terms per sample per iteration
+    # (nc ~ 4e7): 200 replicates took ~17 minutes. Spread 1e-12 hung. Both return now, converged.
+    result = _within(
+        120,
+        """
+rng = np.random.default_rng(0)
+out = {}
+for spread in (3e-4, 1e-12):
+    x = 0.3 * (1 + spread * rng.standard_normal(1000))
+    e = ib.bias_from_losses(x, 0.29, n_boot=200)
+    f = e.fit
+    out[str(spread)] = dict(converged=f.converged, boot=f.boot_converged, near_normal=f.near_normal,
+                            nc=f.distribution.nc, var=f.distribution.var(), sample_var=float(x.var()),
+                            value=e.value, interval=list(e.interval))
+result = out
+""",
+    )
+    wide, tight = result["0.0003"], result["1e-12"]
+    for r in (wide, tight):
+        assert r["converged"] and r["boot"] == 200
+        assert r["interval"][0] <= r["value"] <= r["interval"][1]
+        # The fitted variance is the sample's to within its sampling error (sqrt(2 / n) = 4.5 %).
+        assert r["var"] == pytest.approx(r["sample_var"], rel=0.1)
+    # Below a relative spread of ~2e-4 the likelihood cannot tell nc from df: nc is held at 0.
+    assert not wide["near_normal"] and tight["near_normal"] and tight["nc"] == 0
+    # The interval reflects the variance's sampling error (~9 % of the bias), not a stalled fit.
+    assert 0.03 < (tight["interval"][1] - tight["interval"][0]) / tight["value"] < 0.5
+
+
+def test_log_cdf_at_huge_degrees_of_freedom():
+    # df = 5.5e27 (a fit of losses with relative spread 2e-14): the incomplete gamma function took
+    # O(sqrt(df)) terms (capped, and wrong) and the mixture walk 2e8 steps (55 s); now Temme's
+    # expansion, and the walk is skipped where |log P| is beyond what the mixture can change.
+    import mpmath as mp
+
+    df, nc, scale = 5.47844041e27, 1.36769885, 1.825337e-28
+    total, sd = df + nc, math.sqrt(2 * (df + 2 * nc))
+    points = [0.9] + [scale * total * (1 + z * sd / total) for z in (-5.0, -1.0, 0.0, 2.0)]
+    got = _within(
+        60,
+        f"d = ib.ScaledNCX2({df!r}, {nc!r}, {scale!r})\n"
+        f"result = dict(cdf=[d.logcdf(x) for x in {points!r}], sf=[d.logsf(x) for x in {points!r}])",
+    )
+    with mp.workdps(40):  # the mixture with mpmath's incomplete gamma, deep in the lower tail
+        h, lam = mp.mpf(0.9 / scale) / 2, mp.mpf(nc) / 2
+        weights = [mp.exp(-lam) * lam**j / mp.factorial(j) for j in range(30)]
+        want = mp.log(sum(w * mp.gammainc(df / 2 + j, 0, h, regularized=True) for j, w in enumerate(weights)))
+    assert got["cdf"][0] == pytest.approx(float(want), rel=1e-14)
+    # In the bulk, the normal limit (skewness 4e-14) of the double y = x / scale the library sees.
+    for x, cdf, sf in zip(points[1:], got["cdf"][1:], got["sf"][1:]):
+        with mp.workdps(40):
+            z = (mp.mpf(x / scale) - mp.mpf(df) - mp.mpf(nc)) / mp.sqrt(2 * (mp.mpf(df) + 2 * mp.mpf(nc)))
+            want_cdf, want_sf = float(mp.log(mp.ncdf(z))), float(mp.log(mp.ncdf(-z)))
+        assert cdf == pytest.approx(want_cdf, rel=1e-11)
+        assert sf == pytest.approx(want_sf, rel=1e-11)
+
+
+@pytest.mark.parametrize("a", [60.0, 400.0, 2e3])
+def test_incomplete_gamma_for_large_shape(a):
+    # The scaled chi-squared's log-CDF is log P(a, x/2) with a = df/2: Temme's uniform expansion for
+    # a >= 50 and |x/a - 1| <= 0.3, series and continued fraction around it; mpmath as the judge
+    # (its own series stop converging beyond a ~ 1e4: larger a are checked against the normal limit).
+    import mpmath as mp
+
+    d = ib.ScaledChi2(2 * a, 2.0)  # y = x / 2, h = x / 4 ... so x = 4 a (1 + mu) puts h at a (1 + mu)
+    for mu in (-0.35, -0.3, -0.1, -0.01, 0.0, 0.02, 0.2, 0.3, 0.31):
+        x = 4 * a * (1 + mu)
+        with mp.workdps(40):
+            h = mp.mpf(x) / 4
+            want_cdf = float(mp.log(mp.gammainc(a, 0, h, regularized=True)))
+            want_sf = float(mp.log(mp.gammainc(a, h, mp.inf, regularized=True)))
+        assert close(d.logcdf(x), want_cdf), (mu, d.logcdf(x), want_cdf)
+        assert close(d.logsf(x), want_sf), (mu, d.logsf(x), want_sf)
+
+
+@pytest.mark.parametrize(("df", "nc"), [(4.0, 9500.0), (0.01, 2e5), (1e3, 4e7), (30.0, 3e6)])
+def test_density_where_the_mixture_is_wide(df, nc):
+    # From a posterior spread of 48 in j the density is a trapezoidal rule over j (40 nodes instead
+    # of ~20 sigma terms); against the Bessel form in mpmath, across the bulk and the tails.
+    d = ib.ScaledNCX2(df, nc)
+    mean, sd = d.mean(), d.std()
+    for z in (-8.0, -2.0, 0.0, 1.0, 6.0, 20.0):
+        x = mean + z * sd
+        assert d.logpdf(x) == pytest.approx(_bessel_logpdf(x, df, nc), rel=1e-12, abs=1e-12), z
+
+
+def test_a_fit_that_stops_early_is_marked_and_warned():
+    x = ib.ScaledNCX2(2, 0.5, 1.0).rvs(400, seed=1)  # needs 6 iterations
+    with pytest.warns(ib.FitWarning, match="iteration bound"):
+        fit = ib.ScaledNCX2.fit(x, max_iterations=3)
+    assert not fit.converged and fit.iterations <= 3
+    y = ib.ScaledNCX2(20, 15, 0.01).rvs(400, seed=1)
+    with pytest.warns(ib.FitWarning, match="bootstrap refits did not converge"):
+        fit = ib.ScaledNCX2.fit(y, n_boot=20, max_iterations=1)
+    assert fit.n_boot == 20 and fit.boot_converged < 20 and len(fit.bootstrap) == fit.boot_converged
+    full = ib.ScaledNCX2.fit(y, n_boot=20)
+    assert full.converged and full.boot_converged == 20 and full.bootstrap.shape == (20, 3)
+
+
+@pytest.mark.parametrize(("df", "nc"), [(30.0, 2e5), (4.0, 2e6), (1e3, 4e7), (1e6, 3e6)])
+def test_tails_where_the_poisson_weights_are_wide(df, nc):
+    # From nc / 2 = 1e5 on the tails are a trapezoidal rule over j (~60 incomplete gamma functions
+    # instead of ~80 sqrt(nc / 2) terms: 0.6 ms a point at nc = 5e7). In the bulk scipy (Boost) is
+    # accurate; across the switch (nc / 2 = 1e5 +- 1e-9) the rule must continue the term-by-term walk
+    # into the deep tails.
+    stats = pytest.importorskip("scipy.stats")
+    d = ib.ScaledNCX2(df, nc, 0.01)
+    x = d.mean() + d.std() * np.array([-6.0, -3.0, -1.0, 0.0, 1.0, 3.0, 6.0])
+    np.testing.assert_allclose(d.logcdf(x), stats.ncx2.logcdf(x, df, nc, scale=0.01), rtol=1e-11)
+    np.testing.assert_allclose(d.logsf(x), stats.ncx2.logsf(x, df, nc, scale=0.01), rtol=1e-11)
+    # The walk at nc (1 - e) against the rule at nc (1 + e) and nc (1 + 3 e), extrapolated linearly.
+    e = 1e-10
+    walk, rule, rule3 = (ib.ScaledNCX2(df, 2e5 * (1 + k * e)) for k in (-1, 1, 3))
+    z = np.array([-60.0, -30.0, -10.0, -2.0, 0.0, 2.0, 10.0, 30.0, 60.0])
+    x = walk.mean() + walk.std() * z
+
+    def small_tail(d):  # the tail summed directly
+        return np.where(z < 0, d.logcdf(x), d.logsf(x))
+
+    np.testing.assert_allclose(2 * small_tail(rule) - small_tail(rule3), small_tail(walk), rtol=1e-11)

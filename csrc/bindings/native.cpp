@@ -1,5 +1,7 @@
 // pybind11 module `_native`: the CPU kernels. Python validates arguments; the checks here are the
 // cheap invariants that keep a wrong call from writing out of bounds (they raise, never abort).
+// Every kernel runs without the GIL and stops on Ctrl-C (bindings/interrupt.hpp): KeyboardInterrupt
+// within ~10 ms plus one chunk of work, never a partial result.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -7,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "bindings/interrupt.hpp"
 #include "bindings/kernel_params.hpp"
 #include "bindings/ncx2_fit_bindings.hpp"
 #include "cpu/gaussian_losses.hpp"
@@ -59,16 +62,18 @@ const T* input_pointer(const py::array& a, py::ssize_t size, const char* name) {
 void fill_uint32(py::array out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed,
                  std::uint64_t first_stream, std::uint64_t offset, int threads) {
   auto* dst = output_pointer<std::uint32_t>(out, static_cast<py::ssize_t>(n_streams * n), "out");
-  py::gil_scoped_release release;
-  ib::cpu::fill_uint32(dst, n_streams, n, seed, first_stream, offset, threads);
+  ib::bindings::interruptible([&](ib::Interrupt& interrupt) {
+    ib::cpu::fill_uint32(dst, n_streams, n, seed, first_stream, offset, threads, interrupt);
+  });
 }
 
 template <class T>
 void fill_normal_typed(py::array& out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed,
                        std::uint64_t first_stream, std::uint64_t offset, int threads) {
   auto* dst = output_pointer<T>(out, static_cast<py::ssize_t>(n_streams * n), "out");
-  py::gil_scoped_release release;
-  ib::cpu::fill_normal<T>(dst, n_streams, n, seed, first_stream, offset, threads);
+  ib::bindings::interruptible([&](ib::Interrupt& interrupt) {
+    ib::cpu::fill_normal<T>(dst, n_streams, n, seed, first_stream, offset, threads, interrupt);
+  });
 }
 
 void fill_normal(py::array out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed,
@@ -88,12 +93,13 @@ void gaussian_losses_typed(const std::string& loss, const py::array& products, c
   const T* prod = input_pointer<T>(products, batch * k * t, "products");
   const double* off = input_pointer<double>(offset, k * t, "offset");
   if (loss == "mse") {
-    py::gil_scoped_release release;
-    ib::cpu::mse_losses<T>(prod, off, batch, k, t, out, threads);
+    ib::bindings::interruptible(
+        [&](ib::Interrupt& interrupt) { ib::cpu::mse_losses<T>(prod, off, batch, k, t, out, threads, interrupt); });
   } else if (loss == "error") {
     const std::int64_t* lab = input_pointer<std::int64_t>(labels, t, "labels");
-    py::gil_scoped_release release;
-    ib::cpu::error_losses<T>(prod, off, lab, batch, k, t, out, threads);
+    ib::bindings::interruptible([&](ib::Interrupt& interrupt) {
+      ib::cpu::error_losses<T>(prod, off, lab, batch, k, t, out, threads, interrupt);
+    });
   } else {
     throw std::invalid_argument("loss: unknown loss '" + loss + "'");
   }
@@ -128,8 +134,8 @@ void ncx2_function(const std::string& function, const py::array& x, py::array ou
     throw std::invalid_argument("function: unknown '" + function + "'");
   }
   require(df > 0.0 && nc >= 0.0 && scale > 0.0, "df, nc, scale: need df > 0, nc >= 0, scale > 0");
-  py::gil_scoped_release release;
-  ib::cpu::ncx2_evaluate(which, in, n, df, nc, scale, dst, threads);
+  ib::bindings::interruptible(
+      [&](ib::Interrupt& interrupt) { ib::cpu::ncx2_evaluate(which, in, n, df, nc, scale, dst, threads, interrupt); });
 }
 
 // samples: [n]; params: [count, 3] (df, nc, scale); replicates: [count] int64.
@@ -143,10 +149,9 @@ py::array_t<double> ncx2_likelihood(const py::array& samples, const py::array_t<
   const auto p = ib::bindings::params_from(params);
   const auto reps = ib::bindings::replicates_from(replicates, p.size());
   std::vector<ib::LikelihoodSums> sums(p.size());
-  {
-    py::gil_scoped_release release;
-    ib::cpu::ncx2_likelihood_sums(x, n, p.data(), reps.data(), p.size(), seed, sums.data(), threads);
-  }
+  ib::bindings::interruptible([&](ib::Interrupt& interrupt) {
+    ib::cpu::ncx2_likelihood_sums(x, n, p.data(), reps.data(), p.size(), seed, sums.data(), threads, interrupt);
+  });
   return ib::bindings::sums_to_array(sums);
 }
 
@@ -160,10 +165,9 @@ py::tuple ncx2_fit(const py::array& samples, const py::array_t<double, py::array
   const auto reps = ib::bindings::replicates_from(replicates, p.size());
   const auto settings = ib::bindings::settings_from(fix_nc_zero, max_iterations, relative_tolerance);
   std::vector<ib::FitOutcome> outcomes;
-  {
-    py::gil_scoped_release release;
-    outcomes = ib::cpu::ncx2_fit(x, n, p, reps, seed, settings, threads);
-  }
+  ib::bindings::interruptible([&](ib::Interrupt& interrupt) {
+    outcomes = ib::cpu::ncx2_fit(x, n, p, reps, seed, settings, threads, interrupt);
+  });
   return ib::bindings::outcomes_to_tuple(outcomes);
 }
 
@@ -185,9 +189,10 @@ void topk_tile_typed(const py::array& dots, bool transposed, const py::array& q_
   }
   double* hd = output_pointer<double>(dist, queries * k, "dist");
   auto* hi = output_pointer<std::int64_t>(index, queries * k, "index");
-  py::gil_scoped_release release;
-  ib::cpu::topk_tile<T>(d, transposed, queries, points, qn, xn, q_offset, x_offset, exclude_self, ql, xl,
-                        static_cast<int>(k), hd, hi, threads);
+  ib::bindings::interruptible([&](ib::Interrupt& interrupt) {
+    ib::cpu::topk_tile<T>(d, transposed, queries, points, qn, xn, q_offset, x_offset, exclude_self, ql, xl,
+                          static_cast<int>(k), hd, hi, threads, interrupt);
+  });
 }
 
 // dots: [queries, points] ([points, queries] when transposed); norms float64; labels int64 or None;
@@ -218,8 +223,9 @@ void exact_typed(const py::array& points, const py::array& queries, const py::ar
   for (py::ssize_t i = 0; i < rows * select; ++i) {
     require(c[i] >= -1 && c[i] < points.shape(0), "candidates: index out of range");
   }
-  py::gil_scoped_release release;
-  ib::cpu::exact_squared_distances<T>(p, q, dims, c, rows, select, o, threads);
+  ib::bindings::interruptible([&](ib::Interrupt& interrupt) {
+    ib::cpu::exact_squared_distances<T>(p, q, dims, c, rows, select, o, threads, interrupt);
+  });
 }
 
 // out[r, s] = |points[candidates[r, s]] - queries[r]|^2 in float64 (inf for -1).
@@ -245,11 +251,11 @@ py::tuple gchi2_evaluate(const py::array& weight, const py::array& dof, const py
   const double* xs = input_pointer<double>(x, count, "x");
   py::array_t<double> log_cdf(count), log_sf(count), error(count);
   py::array_t<std::int8_t> used(count);
-  {
-    py::gil_scoped_release release;
-    ib::cpu::gchi2_evaluate(w, h, n, terms, offset, xs, count, method, max_terms, log_cdf.mutable_data(),
-                            log_sf.mutable_data(), error.mutable_data(), used.mutable_data(), threads);
-  }
+  double *lc = log_cdf.mutable_data(), *ls = log_sf.mutable_data(), *er = error.mutable_data();
+  std::int8_t* mu = used.mutable_data();
+  ib::bindings::interruptible([&](ib::Interrupt& interrupt) {
+    ib::cpu::gchi2_evaluate(w, h, n, terms, offset, xs, count, method, max_terms, lc, ls, er, mu, threads, interrupt);
+  });
   return py::make_tuple(log_cdf, log_sf, error, used);
 }
 
@@ -263,10 +269,10 @@ py::tuple gchi2_log_pdf(const py::array& weight, const py::array& dof, const py:
   const double* n = input_pointer<double>(nc, terms, "noncentralities");
   const double* xs = input_pointer<double>(x, count, "x");
   py::array_t<double> log_pdf(count), error(count);
-  {
-    py::gil_scoped_release release;
-    ib::cpu::gchi2_log_pdf(w, h, n, terms, offset, xs, count, log_pdf.mutable_data(), error.mutable_data(), threads);
-  }
+  double *lp = log_pdf.mutable_data(), *er = error.mutable_data();
+  ib::bindings::interruptible([&](ib::Interrupt& interrupt) {
+    ib::cpu::gchi2_log_pdf(w, h, n, terms, offset, xs, count, lp, er, threads, interrupt);
+  });
   return py::make_tuple(log_pdf, error);
 }
 
@@ -279,8 +285,8 @@ void kernel_tile(ib::Kernel kind, const py::dict& params, const py::array& dots,
   const double* b = input_pointer<double>(norms_b, nb, "norms_b");
   double* o = output_pointer<double>(out, na * nb, "out");
   const ib::KernelParams p = ib::bindings::kernel_params(params);
-  py::gil_scoped_release release;
-  ib::cpu::kernel_tile(kind, p, d, a, b, na, nb, o, threads);
+  ib::bindings::interruptible(
+      [&](ib::Interrupt& interrupt) { ib::cpu::kernel_tile(kind, p, d, a, b, na, nb, o, threads, interrupt); });
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ namespace ib::cpu {
 
 void gchi2_evaluate(const double* weight, const double* dof, const double* nc, std::int64_t terms, double offset,
                     const double* x, std::int64_t count, int method, std::int64_t max_terms, double* log_cdf,
-                    double* log_sf, double* error, std::int8_t* method_used, int threads) {
+                    double* log_sf, double* error, std::int8_t* method_used, int threads, Interrupt& interrupt) {
   Gchi2Terms g{weight, dof, nc, terms, 0.0};
   double mean = 0.0, var = 0.0, k3 = 0.0;
   for (std::int64_t j = 0; j < terms; ++j) {
@@ -28,6 +28,7 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
   RubenSeries ruben(g);
   std::vector<std::int64_t> invert;  // the x left to the inversion (small upper tails included)
   for (std::int64_t i = 0; i < count; ++i) {
+    if (interrupt.poll()) break;
     const double y = x[i] - offset;
     method_used[i] = 0;
     error[i] = 0.0;
@@ -40,6 +41,17 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
       log_cdf[i] = 0.0;
       log_sf[i] = -HUGE_VAL;
       continue;
+    }
+    if (method == 0 && y > mean) {  // far enough out, the asymptote's bound is below 1e-12 of log P
+      double far_cdf, far_sf, far_error;
+      gchi2_far_upper(g, y, far_cdf, far_sf, far_error);
+      if (far_error <= 1e-12 * std::fabs(far_sf)) {
+        log_cdf[i] = far_cdf;
+        log_sf[i] = far_sf;
+        error[i] = far_error;
+        method_used[i] = 2;
+        continue;
+      }
     }
     if (method == 0 || method == 1) {
       double value, remainder;
@@ -78,17 +90,28 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
     }
     invert.push_back(i);
   }
+  interrupt.throw_if_stopped();
   const auto inversions = static_cast<std::int64_t>(invert.size());
 #pragma omp parallel for schedule(dynamic) num_threads(threads) if (inversions > 1)
   for (std::int64_t k = 0; k < inversions; ++k) {
+    if (interrupt.poll()) continue;
     const std::int64_t i = invert[k];
     const double y = x[i] - offset;
     double inv_cdf, inv_sf, inv_error;
     gchi2_inversion(g, y, inv_cdf, inv_sf, inv_error);
     if (method_used[i] == 1) {  // Ruben's lower tail stays; the upper tail from the inversion
       const double complement_error = error[i] * std::exp(log_cdf[i] - log_sf[i]);  // Ruben's 1 - P
-      if (!std::isfinite(inv_error)) {  // else the saddlepoint's, if its error is the smaller
+      if (!std::isfinite(inv_error)) {  // else the saddlepoint's or, far out, the asymptote's: the smaller error
         gchi2_saddlepoint(g, y, mean, var, k3, inv_cdf, inv_sf, inv_error);
+        if (std::isnan(inv_sf)) inv_error = HUGE_VAL;
+        if (y > mean) {
+          double far_cdf, far_sf, far_error;
+          gchi2_far_upper(g, y, far_cdf, far_sf, far_error);
+          if (far_error < inv_error) {  // false for NaN: not far enough for the asymptote
+            inv_sf = far_sf;
+            inv_error = far_error;
+          }
+        }
         if (!(inv_error < complement_error)) {
           error[i] = complement_error;
           continue;
@@ -105,11 +128,13 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
     } else if (method == 0) {  // the inversion could not reach its tolerance: the saddlepoint
       gchi2_saddlepoint(g, y, mean, var, k3, log_cdf[i], log_sf[i], error[i]);
       method_used[i] = 2;
-      if (!std::isfinite(error[i]) && y > mean) gchi2_far_upper(g, y, log_cdf[i], log_sf[i], error[i]);
+      const bool failed = !std::isfinite(error[i]) || std::isnan(log_cdf[i]) || std::isnan(log_sf[i]);
+      if (failed && y > mean) gchi2_far_upper(g, y, log_cdf[i], log_sf[i], error[i]);
     } else {
       log_cdf[i] = log_sf[i] = error[i] = NAN;
     }
   }
+  interrupt.throw_if_stopped();
   // Where only the saddlepoint answered (few degrees of freedom: the inversion's integrand decays
   // algebraically), a longer Ruben series is still exact; worth its O(terms^2) coefficients, which
   // every such x shares. Serial: the series extends its coefficients in place.
@@ -117,6 +142,7 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
   constexpr std::int64_t kLastResortTerms = 8192;
   for (const std::int64_t i : invert) {
     if (method_used[i] != 2) continue;
+    if (interrupt.poll()) break;
     const double y = x[i] - offset;
     if (!ruben.promising(y, kLastResortTerms)) continue;
     double lower, lower_remainder, upper, upper_remainder;
@@ -134,10 +160,12 @@ void gchi2_evaluate(const double* weight, const double* dof, const double* nc, s
     error[i] = std::fmax(lower_remainder, upper_remainder) + 1e-12;
     method_used[i] = 1;
   }
+  interrupt.throw_if_stopped();
 }
 
 void gchi2_log_pdf(const double* weight, const double* dof, const double* nc, std::int64_t terms, double offset,
-                   const double* x, std::int64_t count, double* log_pdf, double* error, int threads) {
+                   const double* x, std::int64_t count, double* log_pdf, double* error, int threads,
+                   Interrupt& interrupt) {
   Gchi2Terms g{weight, dof, nc, terms, 0.0};
   double total_dof = 0.0, at_zero = 0.0;  // at_zero: log density at 0 when the total dof is 2
   for (std::int64_t j = 0; j < terms; ++j) {
@@ -151,6 +179,7 @@ void gchi2_log_pdf(const double* weight, const double* dof, const double* nc, st
   RubenSeries ruben(g);
   std::vector<std::int64_t> invert;
   for (std::int64_t i = 0; i < count; ++i) {
+    if (interrupt.poll()) break;
     const double y = x[i] - offset;
     error[i] = 0.0;
     double remainder;
@@ -167,12 +196,15 @@ void gchi2_log_pdf(const double* weight, const double* dof, const double* nc, st
       log_pdf[i] = -HUGE_VAL;
     }
   }
+  interrupt.throw_if_stopped();
   const auto inversions = static_cast<std::int64_t>(invert.size());
 #pragma omp parallel for schedule(dynamic) num_threads(threads) if (inversions > 1)
   for (std::int64_t k = 0; k < inversions; ++k) {
+    if (interrupt.poll()) continue;
     const std::int64_t i = invert[k];
     gchi2_log_density(g, x[i] - offset, log_pdf[i], error[i]);
   }
+  interrupt.throw_if_stopped();
 }
 
 }  // namespace ib::cpu

@@ -2,25 +2,34 @@
 // (replicate, chunk of samples) tasks summed in chunk order.
 #include "cpu/ncx2.hpp"
 
+#include <algorithm>
+
 #include "ib/bootstrap.hpp"
 #include "ib/ncx2.hpp"
 
 namespace ib::cpu {
 
 void ncx2_evaluate(Ncx2Function function, const double* x, std::int64_t n, double df, double nc, double scale,
-                   double* out, int threads) {
+                   double* out, int threads, Interrupt& interrupt) {
+  constexpr std::int64_t kBlock = 256;  // elements per task and per poll (~0.1 ms of log-CDFs)
   const double log_scale = std::log(scale);
-#pragma omp parallel for schedule(dynamic, 256) num_threads(threads) if (n > 256)
-  for (std::int64_t i = 0; i < n; ++i) {
-    const double y = x[i] / scale;
-    if (function == Ncx2Function::log_pdf) {
-      out[i] = ncx2_log_pdf(y, df, nc, log_scale);
-    } else {
-      double log_cdf, log_sf;
-      ncx2_log_cdf_sf(y, df, nc, log_cdf, log_sf);
-      out[i] = function == Ncx2Function::log_cdf ? log_cdf : log_sf;
+  const std::int64_t blocks = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(dynamic) num_threads(threads) if (blocks > 1)
+  for (std::int64_t block = 0; block < blocks; ++block) {
+    if (interrupt.poll()) continue;
+    const std::int64_t end = std::min(n, (block + 1) * kBlock);
+    for (std::int64_t i = block * kBlock; i < end; ++i) {
+      const double y = x[i] / scale;
+      if (function == Ncx2Function::log_pdf) {
+        out[i] = ncx2_log_pdf(y, df, nc, log_scale);
+      } else {
+        double log_cdf, log_sf;
+        ncx2_log_cdf_sf(y, df, nc, log_cdf, log_sf);
+        out[i] = function == Ncx2Function::log_cdf ? log_cdf : log_sf;
+      }
     }
   }
+  interrupt.throw_if_stopped();
 }
 
 namespace {
@@ -42,12 +51,16 @@ void add(LikelihoodSums& into, const LikelihoodSums& part) {
 }  // namespace
 
 void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Params* params, const long long* replicates,
-                          std::size_t count, std::uint64_t seed, LikelihoodSums* sums, int threads) {
+                          std::size_t count, std::uint64_t seed, LikelihoodSums* sums, int threads,
+                          Interrupt& interrupt) {
   const std::int64_t chunks = (n + kChunk - 1) / kChunk;
   const std::int64_t tasks = static_cast<std::int64_t>(count) * chunks;
   std::vector<LikelihoodSums> partial(static_cast<std::size_t>(tasks));
+  // A task: up to kChunk samples of one replicate, ~100 ns per sample (a log-Bessel and its derivatives).
+  const std::int64_t tasks_per_poll = Interrupt::items_per_poll(std::min(n, kChunk) * 64);
 #pragma omp parallel for schedule(dynamic) num_threads(threads) if (tasks > 1)
   for (std::int64_t task = 0; task < tasks; ++task) {
+    if (interrupt.poll_every(task, tasks_per_poll)) continue;
     const std::size_t r = static_cast<std::size_t>(task / chunks);
     const std::int64_t begin = (task % chunks) * kChunk, end = std::min(n, begin + kChunk);
     const Ncx2Params p = params[r];
@@ -64,6 +77,7 @@ void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Param
     }
     partial[static_cast<std::size_t>(task)] = local;
   }
+  interrupt.throw_if_stopped();
   for (std::size_t r = 0; r < count; ++r) {
     sums[r] = LikelihoodSums();
     for (std::int64_t c = 0; c < chunks; ++c) add(sums[r], partial[r * chunks + c]);
@@ -72,9 +86,10 @@ void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Param
 
 std::vector<FitOutcome> ncx2_fit(const double* samples, std::int64_t n, const std::vector<Ncx2Params>& start,
                                  const std::vector<long long>& replicates, std::uint64_t seed,
-                                 const FitSettings& settings, int threads) {
+                                 const FitSettings& settings, int threads, Interrupt& interrupt) {
+  // An interrupted pass throws out of the lockstep iteration (between passes, nothing else is slow).
   const auto evaluate = [&](const Ncx2Params* params, const long long* reps, std::size_t count, LikelihoodSums* sums) {
-    ncx2_likelihood_sums(samples, n, params, reps, count, seed, sums, threads);
+    ncx2_likelihood_sums(samples, n, params, reps, count, seed, sums, threads, interrupt);
   };
   return fit_ncx2_lockstep(evaluate, start, replicates, settings);
 }

@@ -73,42 +73,49 @@ IB_TARGET_CLONES void normal_chunk(T* out, std::uint64_t n, std::uint64_t seed, 
 // Runs chunk(out_row, stream, first_block, last_block) over every substream and block range.
 template <class Chunk>
 void for_each_chunk(std::uint64_t n_streams, std::uint64_t n, std::uint64_t offset, std::uint64_t words_per_block,
-                    int threads, Chunk chunk) {
+                    int threads, Interrupt& interrupt, Chunk chunk) {
   if (n == 0 || n_streams == 0) return;
   const std::uint64_t first_block = offset / words_per_block;
   const std::uint64_t blocks = (offset + n - 1) / words_per_block - first_block + 1;
   const std::uint64_t chunks_per_stream = (blocks + kChunkBlocks - 1) / kChunkBlocks;
   const std::int64_t tasks = static_cast<std::int64_t>(n_streams * chunks_per_stream);
+  // A task is up to kChunkBlocks blocks (~50 us); tasks of short substreams are polled in groups.
+  const std::int64_t tasks_per_poll =
+      Interrupt::items_per_poll(static_cast<std::int64_t>(std::min(blocks, kChunkBlocks) * words_per_block));
 #pragma omp parallel for schedule(static) num_threads(threads) if (tasks > 1)
   for (std::int64_t task = 0; task < tasks; ++task) {
+    if (interrupt.poll_every(task, tasks_per_poll)) continue;
     const std::uint64_t s = static_cast<std::uint64_t>(task) / chunks_per_stream;
     const std::uint64_t c = static_cast<std::uint64_t>(task) % chunks_per_stream;
     const std::uint64_t first = first_block + c * kChunkBlocks;
     const std::uint64_t last = std::min(first + kChunkBlocks, first_block + blocks);
     chunk(s, first, last);
   }
+  interrupt.throw_if_stopped();
 }
 
 }  // namespace
 
 void fill_uint32(std::uint32_t* out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed,
-                 std::uint64_t first_stream, std::uint64_t offset, int threads) {
-  for_each_chunk(n_streams, n, offset, 4, threads, [&](std::uint64_t s, std::uint64_t first, std::uint64_t last) {
-    uint32_chunk(out + s * n, n, seed, first_stream + s, offset, first, last);
-  });
+                 std::uint64_t first_stream, std::uint64_t offset, int threads, Interrupt& interrupt) {
+  for_each_chunk(n_streams, n, offset, 4, threads, interrupt,
+                 [&](std::uint64_t s, std::uint64_t first, std::uint64_t last) {
+                   uint32_chunk(out + s * n, n, seed, first_stream + s, offset, first, last);
+                 });
 }
 
 template <class T>
 void fill_normal(T* out, std::uint64_t n_streams, std::uint64_t n, std::uint64_t seed, std::uint64_t first_stream,
-                 std::uint64_t offset, int threads) {
-  for_each_chunk(n_streams, n, offset, 2, threads, [&](std::uint64_t s, std::uint64_t first, std::uint64_t last) {
-    normal_chunk<T>(out + s * n, n, seed, first_stream + s, offset, first, last);
-  });
+                 std::uint64_t offset, int threads, Interrupt& interrupt) {
+  for_each_chunk(n_streams, n, offset, 2, threads, interrupt,
+                 [&](std::uint64_t s, std::uint64_t first, std::uint64_t last) {
+                   normal_chunk<T>(out + s * n, n, seed, first_stream + s, offset, first, last);
+                 });
 }
 
-template void fill_normal<float>(float*, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
-                                 int);
+template void fill_normal<float>(float*, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, int,
+                                 Interrupt&);
 template void fill_normal<double>(double*, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
-                                  int);
+                                  int, Interrupt&);
 
 }  // namespace ib::cpu

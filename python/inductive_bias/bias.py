@@ -238,9 +238,9 @@ def read_fit(fit: Ncx2Fit, error, unit: str = "bits", confidence: float = 0.95) 
 
 
 def _warn_if_weak(fit: Ncx2Fit, sorted_samples: np.ndarray, errors: np.ndarray) -> None:
-    """ReliabilityWarnings for an estimate read beyond every sample, a fit that did not converge, and a
-    fit the samples reject (Kolmogorov-Smirnov at the 0.1 % level; parameters fitted to the same
-    samples make the test conservative)."""
+    """ReliabilityWarnings for an estimate read beyond every sample and for a fit the samples reject
+    (Kolmogorov-Smirnov at the 0.1 % level; parameters fitted to the same samples make the test
+    conservative)."""
     n = sorted_samples.size
     below = errors[errors < sorted_samples[0]]
     if below.size:
@@ -251,12 +251,7 @@ def _warn_if_weak(fit: Ncx2Fit, sorted_samples: np.ndarray, errors: np.ndarray) 
             f"sample, and the interval covers the fit's sampling noise, not the ncx2 model's misfit there",
             stacklevel=4,
         )
-    if not fit.converged:
-        reliability.warn(
-            reliability.FitWarning,
-            f"losses: the {fit.method} fit stopped at its iteration bound ({fit.iterations}) without converging",
-            stacklevel=4,
-        )
+    # A fit that did not converge (or bootstrap refits that did not) was warned about by ScaledNCX2.fit.
     # KS distance on at most 20,000 evenly spaced order statistics (within 1 / m of the full one).
     m = min(n, 20_000)
     positions = np.linspace(0, n - 1, m).astype(np.int64)

@@ -230,11 +230,14 @@ class GeneralizedChi2:
             self.dofs,
             self.noncentralities,
             0.0,
-            np.ascontiguousarray((flat - self.offset) / scale),
+            _scaled_points(flat - self.offset, scale),
             _METHODS[method],
             self.max_terms,
             _backend.get_num_threads(),
         )
+        if method == "auto" and np.any(np.isnan(log_cdf) | np.isnan(log_sf)):
+            bad = float(flat[np.isnan(log_cdf) | np.isnan(log_sf)][0])
+            raise ValueError(f"x: no method reached a trustworthy value at x = {bad:g} (please report it)")
         if method == "ruben" and np.any(np.isnan(log_cdf)):
             raise ValueError(
                 f"method: Ruben's series did not converge within max_terms={self.max_terms} terms at "
@@ -438,7 +441,7 @@ class GeneralizedChi2:
             self.dofs,
             self.noncentralities,
             0.0,
-            np.ascontiguousarray((flat - self.offset) / scale),
+            _scaled_points(flat - self.offset, scale),
             _backend.get_num_threads(),
         )
         if np.any(np.isnan(log_pdf)):
@@ -715,3 +718,9 @@ def _real(name: str, values) -> np.ndarray:
     if np.iscomplexobj(values):
         raise TypeError(f"{name}: expected real numbers, got complex")
     return np.asarray(values, dtype=np.float64)
+
+
+def _scaled_points(y: np.ndarray, scale: float) -> np.ndarray:
+    """y / scale; points beyond the largest double become inf (P(Q > x) there rounds to 0 anyway)."""
+    with np.errstate(over="ignore"):
+        return np.ascontiguousarray(y / scale)

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import _backend, _quantile, _validation
+from . import _backend, _quantile, _validation, reliability
 from ._arrays import Array, array_module, as_array
 from ._backend import _native
 
@@ -522,6 +522,14 @@ class ScaledNCX2:
         ``seed``), started from the fit.
         Called on :class:`ScaledChi2`, ``nc`` stays 0 and the fit is a ``ScaledChi2``.
 
+        The fit runs on the samples divided by a power of two near their mean (exact), so losses of
+        any magnitude (1e-300 or 1e300) fit alike. When their relative spread is below ~2e-4
+        (``df + nc`` beyond 5e7) the samples cannot tell ``nc`` from ``df`` (every such ncx2 is normal
+        up to a skewness below 4e-4) and ``nc`` is held at 0; ``Ncx2Fit.near_normal`` says so.
+        Every fit (and every bootstrap refit) takes at most ``max_iterations`` Newton steps; one that
+        does not converge is marked so (``Ncx2Fit.converged``, ``Ncx2Fit.boot_converged``) and warned
+        about.
+
         Parameters
         ----------
         losses : array [n]
@@ -534,8 +542,8 @@ class ScaledNCX2:
         seed : int, numpy.random.SeedSequence or numpy.random.Generator
             Seeds the bootstrap weights (Philox).
         max_iterations : int
-            Newton iterations allowed per fit, ``>= 1``; a fit that runs out is marked not
-            converged.
+            Newton iterations allowed per fit (the fit and each bootstrap refit), in
+            ``[1, 2^31)``; a fit that runs out is marked not converged.
 
         Returns
         -------
@@ -547,11 +555,17 @@ class ScaledNCX2:
         ------
         ValueError
             If ``method`` is not ``"mle"`` or ``"moments"``; ``losses`` has fewer than 3 samples,
-            NaN or infinity, a value ``<= 0``, or all values equal; ``n_boot`` is negative;
-            ``max_iterations < 1``; or an integer ``seed`` is outside ``[0, 2^64)``.
+            NaN or infinity, a value ``<= 0``, all values equal, or values more than 1e308 times
+            below their mean; ``n_boot`` is negative; ``max_iterations`` is outside ``[1, 2^31)``;
+            or an integer ``seed`` is outside ``[0, 2^64)``.
         TypeError
             If ``losses`` is not an array of real numbers, or ``n_boot``, ``max_iterations`` or
             ``seed`` has the wrong type.
+
+        Warns
+        -----
+        FitWarning
+            If the fit, or any bootstrap refit, did not converge within ``max_iterations``.
 
         Examples
         --------
@@ -575,33 +589,81 @@ class ScaledNCX2:
         # Bootstrap weights come from Philox under a key of their own: losses sampled under the same
         # seed use its substreams, which would tie replicate b's weights to hypothesis b's draws.
         seed = _validation.seed(seed) ^ BOOTSTRAP_KEY_SALT
-        max_iterations = _validation.integer("max_iterations", max_iterations, 1)
-        df, nc, scale = moments_start(samples, central=cls.fixes_nc_zero)
+        max_iterations = _validation.integer("max_iterations", max_iterations, 1, 2**31)
+        # The fit is scale-equivariant: it runs on the samples divided by a power of two near their
+        # mean (exact), and the scale and log-likelihood are mapped back. Losses ~1e-300 or ~1e300
+        # would otherwise underflow or overflow the moments (a variance of 1e-600).
+        scaled, exponent = _rescaled(samples)
+        log_factor = exponent * math.log(2.0)
+        central = cls.fixes_nc_zero
+        near_normal = not central and _near_normal(scaled)
+        central = central or near_normal
+        df, nc, scale = moments_start(scaled, central=central)
         if method == "moments":
             best = np.array([df, nc, scale])
-            loglik = float(_likelihood(samples, best[None], np.array([0]), seed)[0, 0])
+            loglik = float(_likelihood(scaled, best[None], np.array([0]), seed)[0, 0])
             iterations, converged = 0, True
         else:
-            best, loglik, iterations, converged = _maximize(
-                samples, (df, nc, scale), seed, cls.fixes_nc_zero, max_iterations
+            best, loglik, iterations, converged = _maximize(scaled, (df, nc, scale), seed, central, max_iterations)
+        if not converged:
+            reason = (
+                f"stopped at its iteration bound ({max_iterations})"
+                if iterations >= max_iterations
+                else f"stopped after {iterations} iterations without reaching its tolerance (no ascent step left)"
             )
-        distribution = cls._from_params(best)
-        bootstrap = None
+            reliability.warn(
+                reliability.FitWarning, f"losses: the maximum-likelihood fit {reason}; its parameters are unreliable"
+            )
+        bootstrap, boot_converged = None, 0
         if n_boot:
             starts = np.repeat(best[None], n_boot, axis=0)
-            params, logliks, _, converged_boot = _fit(
-                samples, starts, np.arange(1, n_boot + 1, dtype=np.int64), seed, cls.fixes_nc_zero, max_iterations
-            )
-            bootstrap = params[converged_boot & np.isfinite(logliks)]  # empty resamples never converge
+            replicates = np.arange(1, n_boot + 1, dtype=np.int64)
+            params, logliks, _, converged_boot = _fit(scaled, starts, replicates, seed, central, max_iterations)
+            kept = converged_boot & np.isfinite(logliks)  # empty resamples never converge
+            # A refit can stall where it started far from its own optimum (a replicate without an
+            # outlier that drove the fit, stuck where the likelihood is convex along rho): those
+            # start again from the sample's moments and from the scan along rho.
+            failed = np.flatnonzero(~kept)
+            if failed.size and method == "mle":
+                others = [np.array(moments_start(scaled, central=central))]
+                if not central:
+                    others.append(_scan_start(scaled, seed))
+                for start in others:
+                    again = _fit(
+                        scaled,
+                        np.repeat(start[None], failed.size, 0),
+                        replicates[failed],
+                        seed,
+                        central,
+                        max_iterations,
+                    )
+                    better = again[3] & np.isfinite(again[1]) & (~kept[failed] | (again[1] > logliks[failed]))
+                    chosen = failed[better]
+                    params[chosen], logliks[chosen] = again[0][better], again[1][better]
+                    kept[chosen] = True
+            boot_converged = int(kept.sum())
+            bootstrap = params[kept]
+            bootstrap[:, 2] = np.ldexp(bootstrap[:, 2], exponent)
+            if boot_converged < n_boot:
+                reliability.warn(
+                    reliability.FitWarning,
+                    f"losses: {n_boot - boot_converged} of {n_boot} bootstrap refits did not converge and are left "
+                    f"out of the replicates (and of any interval read from them)",
+                )
+        best = np.array(best, dtype=np.float64)
+        best[2] = math.ldexp(float(best[2]), exponent)
         return Ncx2Fit(
-            distribution=distribution,
+            distribution=cls._from_params(best),
             method=method,
-            loglik=loglik,
+            loglik=loglik - samples.size * log_factor,
             iterations=iterations,
             converged=converged,
             n_samples=samples.size,
             bootstrap=bootstrap,
             samples=samples,
+            n_boot=n_boot,
+            boot_converged=boot_converged,
+            near_normal=near_normal,
         )
 
     @classmethod
@@ -684,6 +746,12 @@ class Ncx2Fit:
         ``df, nc, scale`` of each converged bootstrap refit.
     samples : array, optional
         The samples fitted.
+    n_boot : int, optional
+        Bootstrap refits asked for.
+    boot_converged : int, optional
+        How many of them converged.
+    near_normal : bool, optional
+        Whether ``nc`` was held at 0 because the samples' relative spread is too small to tell it.
 
     Attributes
     ----------
@@ -697,7 +765,10 @@ class Ncx2Fit:
         Newton iterations of the fit that was kept (0 for ``"moments"``).
     converged : bool
         Whether the iteration met its tolerance within ``max_iterations`` (always ``True`` for
-        ``"moments"``).
+        ``"moments"``): the predicted gain of a further Newton step is below 1e-13 of the
+        log-likelihood, or, where rounding stops all progress first, below 1e-4 nats (the parameters
+        within 0.015 standard errors of the optimum). ``False`` when the iteration ran out of steps or
+        stalled short of that; :meth:`ScaledNCX2.fit` then warns (:class:`FitWarning`).
     n_samples : int
         Number of samples fitted.
     bootstrap : numpy.ndarray of float64, shape [replicates, 3], or None
@@ -705,6 +776,17 @@ class Ncx2Fit:
         do); ``None`` when fitted with ``n_boot = 0``.
     samples : array
         The samples as fitted: a contiguous float64 vector, NumPy or CuPy (not shown by ``repr``).
+    n_boot : int
+        Bootstrap refits asked for (0: none).
+    boot_converged : int
+        How many of the ``n_boot`` refits converged (the rows of ``bootstrap``); when fewer than
+        ``n_boot``, :meth:`ScaledNCX2.fit` warns (:class:`FitWarning`).
+    near_normal : bool
+        ``True`` when the samples' relative spread is below ~2e-4 (``df + nc`` beyond 5e7): there every
+        scaled ncx2 of the samples' mean and variance is normal up to a skewness below 4e-4, the
+        split of ``df + nc`` between ``df`` and ``nc`` changes the log-likelihood by about
+        ``0.2 sqrt(n) * spread`` nats (nothing the samples can resolve), and the fit holds ``nc`` at
+        0 (the scaled chi-squared, whose functions are exact at any ``df``).
 
     Examples
     --------
@@ -723,6 +805,9 @@ class Ncx2Fit:
     n_samples: int
     bootstrap: np.ndarray | None = field(default=None, repr=False)  # [replicates, 3]: df, nc, scale
     samples: Array = field(default=None, repr=False)
+    n_boot: int = 0
+    boot_converged: int = 0
+    near_normal: bool = False
 
     @functools.cached_property
     def ks_statistic(self) -> float:
@@ -865,6 +950,7 @@ def moments_start(samples: np.ndarray, central: bool = False) -> tuple[float, fl
     >>> moments_start(samples, central=True)[1]
     0.0
     """
+    samples, exponent = _rescaled(samples)  # cumulants of samples ~1e-300 or ~1e300 stay in range
     k1 = float(samples.mean())
     centred = samples - k1
     k2 = float((centred**2).mean())
@@ -875,8 +961,39 @@ def moments_start(samples: np.ndarray, central: bool = False) -> tuple[float, fl
         a, b = k1 / scale, k2 / (2 * scale * scale)
         nc, df = b - a, 2 * a - b
         if nc > 0 and df > 0:
-            return df, nc, scale
-    return 2 * k1 * k1 / k2, 0.0, k2 / (2 * k1)
+            return df, nc, math.ldexp(scale, exponent)
+    return 2 * k1 * k1 / k2, 0.0, math.ldexp(k2 / (2 * k1), exponent)
+
+
+def _rescaled(samples):
+    """(samples / 2^k, k) with 2^k within a factor 2 of the samples' mean: exact (a power of two),
+    unless a sample is so far below the mean that the quotient is subnormal or 0 (then refused)."""
+    xp = array_module(samples)
+    top = int(np.frexp(float(samples.max()))[1])
+    mean = float(xp.ldexp(samples, -top).mean())  # the mean without overflowing the sum
+    exponent = top + int(np.frexp(mean)[1])
+    scaled = xp.ldexp(samples, -exponent)
+    if float(scaled.min()) < 2.2250738585072014e-308:  # the smallest normal double
+        raise ValueError(
+            f"losses: the smallest loss ({float(samples.min()):.3g}) is more than 1e308 times below their mean "
+            f"({math.ldexp(mean, top):.3g}); double precision cannot fit losses spread that far"
+        )
+    return scaled, exponent
+
+
+# Above this df + nc at rho = 0 (2 mean^2 / variance: relative spread below 2e-4) the fit holds
+# nc at 0. Every rho in [0, 1) then has df + nc >= 5e7 and a skewness between 1.5 and 2 times the
+# relative spread c <= 2e-4: the ncx2's of the samples' mean and variance differ from each other
+# by a skewness below c / 2, which moves the log-likelihood by ~sqrt(6 n) c / 12 nats (1.9e-3
+# measured at n = 1000, c = 3e-4), below what any realistic n resolves, while nc near df + nc
+# would make the log-CDF walk ~1e5 Poisson terms per point and leave the supported range
+# (nc / 2 <= 1e8) beyond df + nc = 2e8.
+_NEAR_NORMAL_DOF = 5e7
+
+
+def _near_normal(scaled) -> bool:
+    m, v = float(scaled.mean()), float(scaled.var())
+    return 2 * m * m > _NEAR_NORMAL_DOF * v
 
 
 _RELATIVE_TOLERANCE = 1e-13  # converged when the predicted gain is below this times |log-likelihood|
@@ -929,7 +1046,8 @@ def ks_statistic(samples: np.ndarray, distribution: ScaledNCX2) -> float:
 
 
 def _likelihood(samples, params, replicates, seed) -> np.ndarray:
-    """[count, 11]: log-likelihood, gradient, packed Hessian (u = log df, log scale, nc), weight."""
+    """[count, 11]: log-likelihood, gradient, packed Hessian (00 01 02 11 12 22), weight; derivatives
+    in the optimizer's coordinates u = (log mean, log variance, rho = nc / (df + nc))."""
     params = np.ascontiguousarray(params, dtype=np.float64)
     replicates = np.ascontiguousarray(replicates, dtype=np.int64)
     if array_module(samples) is np:

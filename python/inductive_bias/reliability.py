@@ -31,28 +31,40 @@ class ReliabilityWarning(UserWarning):
 
 
 class ExtrapolationWarning(ReliabilityWarning):
-    """A sampled answer at an error below every sampled loss: it reads the fitted tail where no sample
-    is, and its interval covers the sampling noise of the fit, not the model's misfit there."""
+    """A sampled answer at an error below every sampled loss.
+
+    It reads the fitted tail where no sample is, and its interval covers the sampling noise of the
+    fit, not the model's misfit there.
+    """
 
 
 class FitWarning(ReliabilityWarning):
-    """A fit that did not converge within its iteration bound, or whose bootstrap replicates mostly
-    failed, or that the samples reject (Kolmogorov-Smirnov)."""
+    """A fit that did not converge, or that the samples reject.
+
+    Raised when the fit or a bootstrap refit stops at its iteration bound, or when the samples reject
+    the fitted distribution (Kolmogorov-Smirnov at the 0.1 % level).
+    """
 
 
 class NonInterpolatingWarning(ReliabilityWarning):
-    """A random-feature space narrower than the training set: its networks cannot fit the training
-    data, so their losses are not those of hypotheses that fit it."""
+    """A random-feature space narrower than the training set.
+
+    Its networks cannot fit the training data, so their losses are not those of hypotheses that fit it.
+    """
 
 
 class JitterWarning(ReliabilityWarning):
-    """A kernel matrix or Gram matrix that needed a large jitter to factor: the hypotheses fit the
-    training data only approximately."""
+    """A kernel or Gram matrix that needed a large jitter to factor.
+
+    From 1e-6 of the mean diagonal on, the hypotheses fit the training data only approximately.
+    """
 
 
 class EstimatorWarning(ReliabilityWarning):
-    """A data estimator outside its reliable range (tied distances, too few points for the
-    dimension)."""
+    """A data estimator outside its reliable range.
+
+    For example tied neighbour distances, which bias the intrinsic-dimension estimators.
+    """
 
 
 def warn(category: type[ReliabilityWarning], message: str, stacklevel: int = 3) -> None:

@@ -6,7 +6,8 @@
 // The iteration runs on u = (log mean, log variance, rho = nc / (df + nc)) in [0, 1): mean and
 // variance are what a sample pins down, and when df and nc are large the likelihood is a long
 // ridge along rho, straight in these coordinates but curved in (df, nc, scale) (measured: 200
-// iterations without convergence there, against under 10 here).
+// iterations without convergence there, against under 10 here). The likelihood terms come in u
+// already (ncx2_likelihood_terms), formed per sample where that avoids cancellation.
 #pragma once
 
 #include <algorithm>
@@ -81,59 +82,13 @@ inline void to_u(const Ncx2Params& p, double u[3]) {
 
 inline Ncx2Params from_u(const double u[3]) {
   // v / m^2 = 2 (1 + rho) / A with A = df + nc; scale = m / A; df = A (1 - rho); nc = A rho.
+  // scale = exp(u0) / A keeps the model mean scale * A within an ulp or two of exp(u0); the form
+  // exp(u0 - log A) rounds u0 - log A (~ -56 for df ~ 1e24), which moved the mean by ~30 ulps, and
+  // for a sample of relative spread 1e-12 by ~1e-2 standard deviations: more than the last
+  // Newton steps, which then failed.
   const double rho = u[2];
-  const double log_a = std::log(2.0 * (1.0 + rho)) + 2.0 * u[0] - u[1];
-  const double a = std::exp(log_a);
-  return {a * (1.0 - rho), a * rho, std::exp(u[0] - log_a)};
-}
-
-// Gradient and packed Hessian in u from those in t = (log df, log scale, nc), by the chain rule
-// H_u = J^T H_t J + sum_k g_t[k] d2 t_k / du2.
-inline void gradient_in_u(const LikelihoodSums& s, const Ncx2Params& p, double grad[3], double hess[6]) {
-  const double rho = p.nc / (p.df + p.nc), a = p.df + p.nc;
-  const double ip = 1.0 / (1.0 + rho), im = 1.0 / (1.0 - rho);
-  // t0 = log A + log(1 - rho), t1 = log m - log A, t2 = A rho, with log A = log 2 + log(1+rho) + 2 u0 - u1.
-  const double d_log_a[3] = {2.0, -1.0, ip};
-  double jac[3][3];  // jac[k][i] = d t_k / d u_i
-  for (int i = 0; i < 3; ++i) {
-    jac[0][i] = d_log_a[i];
-    jac[1][i] = (i == 0 ? 1.0 : 0.0) - d_log_a[i];
-    jac[2][i] = rho * a * d_log_a[i] + (i == 2 ? a : 0.0);
-  }
-  jac[0][2] -= im;
-  double second[3][3][3] = {};  // second[k][i][j] = d2 t_k / du_i du_j
-  second[0][2][2] = -ip * ip - im * im;
-  second[1][2][2] = ip * ip;
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) {
-      // t2 = A rho: d2 = rho d2A + dA_i [j == rho] + dA_j [i == rho], with dA = A d_log_a and
-      // d2A = A (d_log_a_i d_log_a_j + d2 log A), d2 log A / drho2 = -1/(1+rho)^2.
-      const double d2_log_a = (i == 2 && j == 2) ? -ip * ip : 0.0;
-      const double d2a = a * (d_log_a[i] * d_log_a[j] + d2_log_a);
-      second[2][i][j] = rho * d2a + (j == 2 ? a * d_log_a[i] : 0.0) + (i == 2 ? a * d_log_a[j] : 0.0);
-    }
-  }
-  const double ht[3][3] = {
-      {s.hess[0], s.hess[1], s.hess[2]}, {s.hess[1], s.hess[3], s.hess[4]}, {s.hess[2], s.hess[4], s.hess[5]}};
-  double hu[3][3];
-  for (int i = 0; i < 3; ++i) {
-    grad[i] = 0.0;
-    for (int k = 0; k < 3; ++k) grad[i] += s.grad[k] * jac[k][i];
-    for (int j = 0; j < 3; ++j) {
-      double v = 0.0;
-      for (int k = 0; k < 3; ++k) {
-        v += s.grad[k] * second[k][i][j];
-        for (int l = 0; l < 3; ++l) v += jac[k][i] * ht[k][l] * jac[l][j];
-      }
-      hu[i][j] = v;
-    }
-  }
-  hess[0] = hu[0][0];
-  hess[1] = hu[0][1];
-  hess[2] = hu[0][2];
-  hess[3] = hu[1][1];
-  hess[4] = hu[1][2];
-  hess[5] = hu[2][2];
+  const double a = 2.0 * (1.0 + rho) * std::exp(2.0 * u[0] - u[1]);
+  return {a * (1.0 - rho), a * rho, std::exp(u[0]) / a};
 }
 
 }  // namespace detail
@@ -141,6 +96,26 @@ inline void gradient_in_u(const LikelihoodSums& s, const Ncx2Params& p, double g
 // Upper bound of rho = nc / (df + nc): df >= 1e-9 (df + nc). The likelihood can increase all the
 // way to df = 0, where the limit is a Poisson mixture of chi-squares with 2j degrees of freedom.
 constexpr double kMaxRho = 1.0 - 1e-9;
+
+// Upper bound of nc in a fit: nc / 2 <= 1e8 = kMaxTerms, so that every function of the fitted
+// distribution (log-CDF and log-SF walk over the Poisson index) can be evaluated. With
+// nc <= df + nc = 2 (1 + rho) mean^2 / variance, the fits the Python layer leaves rho free in
+// (relative spread above ~2e-4, mean^2 / variance <= 2.5e7; below, it holds nc at 0) stay under
+// 1e8; the bound only catches a replicate wandering off.
+constexpr double kMaxFitNc = 2e8;
+
+// Where the iteration can make no more progress (a step of relative size 1e-12, or damping beyond
+// 1e12) it has converged when the predicted gain of a Newton step is below the strict tolerance or
+// below 1e-4 nats: the parameters are then within 0.015 standard errors of the optimum
+// (gain = z^2 / 2), which no statistic read off the fit can resolve. Above that it has not.
+constexpr double kStalledGain = 1e-4;
+
+// The largest rho with nc = 2 rho (1 + rho) m^2 / v <= kMaxFitNc at u = (log m, log v, .).
+inline double max_rho(const double u[3]) {
+  const double e = std::exp(2.0 * u[0] - u[1]);  // m^2 / v
+  const double bound = 0.5 * (std::sqrt(1.0 + 2.0 * kMaxFitNc / e) - 1.0);
+  return std::min(kMaxRho, bound);
+}
 
 struct FitSettings {
   bool fix_nc_zero = false;  // fit the scaled central chi-squared
@@ -157,7 +132,7 @@ std::vector<FitOutcome> fit_ncx2_lockstep(Evaluate evaluate, const std::vector<N
   std::vector<FitOutcome> out(n);
   std::vector<Ncx2Params> params = start, trial(n);
   std::vector<LikelihoodSums> sums(n), trial_sums(n);
-  std::vector<double> damping(n, 1e-3);
+  std::vector<double> damping(n, 1e-3), gain(n, HUGE_VAL);
   std::vector<char> active(n, 1);
   for (std::size_t r = 0; r < n; ++r) {
     if (settings.fix_nc_zero) params[r].nc = 0.0;
@@ -165,6 +140,18 @@ std::vector<FitOutcome> fit_ncx2_lockstep(Evaluate evaluate, const std::vector<N
   }
   evaluate(params.data(), replicates.data(), n, sums.data());
 
+  const auto finite = [](const double* v, int count) {
+    for (int i = 0; i < count; ++i) {
+      if (!std::isfinite(v[i])) return false;
+    }
+    return true;
+  };
+  // Converged when the iteration stalls: see kStalledGain.
+  const auto stalled = [&](std::size_t r) {
+    active[r] = 0;
+    const double tolerance = settings.relative_tolerance * std::max(1.0, std::fabs(sums[r].value));
+    out[r].converged = gain[r] <= std::max(tolerance, kStalledGain);
+  };
   std::vector<std::size_t> index;
   std::vector<Ncx2Params> batch_params;
   std::vector<long long> batch_replicates;
@@ -180,34 +167,56 @@ std::vector<FitOutcome> fit_ncx2_lockstep(Evaluate evaluate, const std::vector<N
         active[r] = 0;
         continue;
       }
-      double grad[3], hess[6], u[3];
-      detail::gradient_in_u(sums[r], params[r], grad, hess);
+      double grad[3], hess[6], u[3];  // the sums are in u already (ncx2_likelihood_terms)
+      for (int i = 0; i < 3; ++i) grad[i] = sums[r].grad[i];
+      for (int i = 0; i < 6; ++i) hess[i] = sums[r].hess[i];
       detail::to_u(params[r], u);
+      // A derivative that is not finite (it should not happen: the likelihood terms are formed
+      // without overflow) ends this replicate unconverged rather than feeding NaN to the solver.
+      if (!finite(grad, 3) || !finite(hess, 6)) {
+        active[r] = 0;
+        continue;
+      }
       // Marquardt: (-H + mu diag|H|) d = g, with rho held fixed when it sits on a bound and the
       // gradient points outwards (or when fitting the central chi-squared).
-      const bool nc_on_bound =
-          settings.fix_nc_zero || (u[2] <= 0.0 && grad[2] <= 0.0) || (u[2] >= kMaxRho && grad[2] >= 0.0);
+      const double rho_high = max_rho(u);
+      const bool nc_on_bound = settings.fix_nc_zero || (u[2] <= 0.0 && grad[2] <= 0.0) ||
+                               (u[2] >= rho_high * (1.0 - 1e-12) && grad[2] >= 0.0);
       const bool fixed[3] = {false, false, nc_on_bound};
       double m[6], d[3];
       for (int i = 0; i < 6; ++i) m[i] = -hess[i];
       // Converged when the Newton decrement g^T (-H)^-1 g / 2 (the predicted gain) is negligible.
       const double tolerance = settings.relative_tolerance * std::max(1.0, std::fabs(sums[r].value));
-      if (detail::solve_spd3(m, grad, fixed, d) &&
-          0.5 * (grad[0] * d[0] + grad[1] * d[1] + grad[2] * d[2]) < tolerance) {
-        active[r] = 0;
-        out[r].converged = true;
-        continue;
+      gain[r] = HUGE_VAL;  // where -H is not positive definite this is no maximum
+      if (detail::solve_spd3(m, grad, fixed, d)) {
+        gain[r] = 0.5 * (grad[0] * d[0] + grad[1] * d[1] + grad[2] * d[2]);
+        if (gain[r] < tolerance) {
+          active[r] = 0;
+          out[r].converged = true;
+          continue;
+        }
       }
       const int diagonal[3] = {0, 3, 5};
       for (int i = 0; i < 3; ++i) m[diagonal[i]] += damping[r] * std::max(std::fabs(hess[diagonal[i]]), 1e-12);
-      while (!detail::solve_spd3(m, grad, fixed, d)) {  // indefinite: more damping
+      // Indefinite: more damping. The matrix is finite, so a diagonal beyond 1e12 |H_ii| makes it
+      // positive definite; the bound only guards against the unforeseen.
+      bool solved = true;
+      while (!detail::solve_spd3(m, grad, fixed, d)) {
+        if (damping[r] > 1e12) {
+          solved = false;
+          break;
+        }
         damping[r] = std::max(damping[r] * 10.0, 1e-6);
         for (int i = 0; i < 3; ++i) m[diagonal[i]] += damping[r] * std::max(std::fabs(hess[diagonal[i]]), 1e-12);
       }
+      if (!solved) {
+        stalled(r);
+        continue;
+      }
       d[0] = std::clamp(d[0], -1.0, 1.0);  // at most a factor e per step in mean and variance
       d[1] = std::clamp(d[1], -2.0, 2.0);
-      double next[3] = {u[0] + d[0], u[1] + d[1], std::clamp(u[2] + d[2], 0.0, kMaxRho)};
-      if (settings.fix_nc_zero) next[2] = 0.0;
+      double next[3] = {u[0] + d[0], u[1] + d[1], 0.0};
+      next[2] = settings.fix_nc_zero ? 0.0 : std::clamp(u[2] + d[2], 0.0, max_rho(next));
       trial[r] = detail::from_u(next);
       step_size[r] = std::max({std::fabs(d[0]), std::fabs(d[1]), std::fabs(next[2] - u[2])});
       index.push_back(r);
@@ -224,19 +233,14 @@ std::vector<FitOutcome> fit_ncx2_lockstep(Evaluate evaluate, const std::vector<N
         params[r] = trial[r];
         sums[r] = batch_sums[b];
         damping[r] = std::max(damping[r] / 3.0, 1e-12);
-        if (step_size[r] < 1e-12) {
-          active[r] = 0;
-          out[r].converged = true;
-        }
+        if (step_size[r] < 1e-12) stalled(r);  // no longer moving
       } else {
         damping[r] *= 4.0;
-        if (damping[r] > 1e12) {  // no ascent direction left: at the optimum to rounding
-          active[r] = 0;
-          out[r].converged = true;
-        }
+        if (damping[r] > 1e12) stalled(r);  // no ascent direction left
       }
     }
   }
+  // Replicates still active here ran out of iterations: not converged.
   for (std::size_t r = 0; r < n; ++r) {
     out[r].params = params[r];
     out[r].loglik = sums[r].value;

@@ -365,7 +365,7 @@ inline void gchi2_far_upper(const Gchi2Terms& g, double y, double& log_cdf, doub
   const double scaled = y / (2.0 * g.max_weight);
   log_sf = -scaled;
   log_cdf = 0.0;
-  error = (0.5 * dof + 1.0) * log(scaled) + rest + 2.0 * sqrt(nc * scaled) + nc + lgamma(0.5 * dof + 1.0);
+  error = (0.5 * dof + 1.0) * log(scaled) + rest + 2.0 * sqrt(nc) * sqrt(scaled) + nc + lgamma(0.5 * dof + 1.0);
   if (!(scaled > 1e3 * error)) log_cdf = log_sf = error = NAN;  // not far enough for this form
 }
 

@@ -28,6 +28,11 @@ struct KernelParams {
   double input_dim = 1.0;                         // nngp_relu: first layer scales x.y by sigma_w^2 / d
 };
 
+// The default `stop` of kernel_value: never stops.
+struct NeverStop {
+  IB_HD bool operator()() const { return false; }
+};
+
 // One step of the arc-cosine recursion for ReLU: E[relu(u) relu(v)] for (u, v) Gaussian with
 // variances kxx, kyy and covariance kxy, times sigma_w^2, plus sigma_b^2.
 IB_HD double relu_layer(double kxy, double kxx, double kyy, double weight_var, double bias_var) {
@@ -40,7 +45,12 @@ IB_HD double relu_layer(double kxy, double kxx, double kyy, double weight_var, d
          weight_var * norm * (sin(theta) + (3.14159265358979323846 - theta) * c) / (2.0 * 3.14159265358979323846);
 }
 
-IB_HD double kernel_value(Kernel kind, const KernelParams& p, double dot, double norm_x, double norm_y) {
+// stop() is polled before every 4096 layers of the nngp_relu recursion (a depth near 2^31 takes a
+// minute per element): when it returns true the recursion ends early and the caller discards the
+// value.
+template <class Stop = NeverStop>
+IB_HD double kernel_value(Kernel kind, const KernelParams& p, double dot, double norm_x, double norm_y,
+                          Stop stop = Stop()) {
   switch (kind) {
     case Kernel::polynomial:
       return pow(p.gamma * dot + p.coef0, p.degree);
@@ -51,6 +61,7 @@ IB_HD double kernel_value(Kernel kind, const KernelParams& p, double dot, double
       double kxx = p.bias_var + p.weight_var * norm_x / p.input_dim;
       double kyy = p.bias_var + p.weight_var * norm_y / p.input_dim;
       for (int layer = 0; layer < p.depth; ++layer) {
+        if ((layer & 4095) == 0 && stop()) break;
         kxy = relu_layer(kxy, kxx, kyy, p.weight_var, p.bias_var);
         kxx = p.bias_var + 0.5 * p.weight_var * kxx;  // the diagonal: theta = 0
         kyy = p.bias_var + 0.5 * p.weight_var * kyy;
