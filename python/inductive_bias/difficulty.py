@@ -260,9 +260,9 @@ def bound(error: float, n: float, m: float, R: float, delta: float, P: float, D:
     error : float
         Target error, in ``(0, 1]``.
     n : float
-        Number of training points, ``> 0``.
+        Number of training points, ``>= 1``.
     m : float
-        Intrinsic dimension of the data, ``> 0``.
+        Intrinsic dimension of the data, in ``(0, 1e12]``.
     R : float
         Radius of the data (largest norm), ``> 0``.
     delta : float
@@ -379,9 +379,9 @@ def classification(n: float, m: float, R: float, delta: float, classes: int, err
     Parameters
     ----------
     n : float
-        Number of training points, ``> 0``.
+        Number of training points, ``>= 1``.
     m : float
-        Intrinsic dimension of the data, ``> 0``.
+        Intrinsic dimension of the data, in ``(0, 1e12]``.
     R : float
         Radius of the data (largest norm), ``> 0``.
     delta : float
@@ -494,9 +494,9 @@ def few_shot(
     error : float
         Target error, in ``(0, 1]``.
     n : float
-        Number of training tasks, ``> 0``.
+        Number of training tasks, ``>= 1``.
     m_within : float
-        Intrinsic dimension within a class, ``> 0``.
+        Intrinsic dimension within a class, in ``(0, 1e12]``.
     m_across : float
         Intrinsic dimension across tasks.
     R : float
