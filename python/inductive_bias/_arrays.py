@@ -126,8 +126,3 @@ def _restorer(original) -> Callable:
     except TypeError:  # a DLPack producer of no known array library: NumPy (CuPy) results
         return _identity
     return getattr(namespace, "from_dlpack", _identity)
-
-
-def restore_all(restore: Callable, *results):
-    """``restore`` applied to each result (a tuple of them)."""
-    return tuple(restore(r) for r in results)

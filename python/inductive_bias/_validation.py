@@ -48,6 +48,13 @@ def target_errors(value, name: str = "error") -> np.ndarray:
     return np.array([number(name, v) for v in array.ravel().tolist()]).reshape(array.shape)
 
 
+def shaped_like(values, errors: np.ndarray):
+    """``values`` (one per error) in the shape of ``errors`` from :func:`target_errors`: a Python scalar
+    for a 0-d ``errors``, else an array."""
+    values = np.asarray(values).reshape(errors.shape)
+    return values.item() if errors.ndim == 0 else values
+
+
 def probability(name: str, value) -> float:
     """A number strictly between 0 and 1 (a confidence level)."""
     value = number(name, value, high=1.0)

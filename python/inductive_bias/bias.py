@@ -202,10 +202,6 @@ def read_fit(fit: Ncx2Fit, error, unit: str = "bits", confidence: float = 0.95) 
     def bias(d: ScaledNCX2) -> np.ndarray:
         return -np.asarray(d.logcdf(flat), dtype=float) / per_nat
 
-    def shaped(values):
-        values = np.asarray(values).reshape(targets.shape)
-        return values.item() if targets.ndim == 0 else values
-
     interval = None
     if fit.bootstrap is not None and len(fit.bootstrap):
         replicates = np.array([bias(d) for d in fit.replicates()])  # [replicates, errors]
@@ -222,15 +218,15 @@ def read_fit(fit: Ncx2Fit, error, unit: str = "bits", confidence: float = 0.95) 
     _warn_if_weak(fit, host, flat)
     name = "chi2" if isinstance(fit.distribution, ScaledChi2) else "ncx2"
     return BiasEstimate(
-        value=shaped(bias(fit.distribution)),
+        value=_validation.shaped_like(bias(fit.distribution), targets),
         interval=interval,
         unit=unit,
-        error=shaped(flat),
+        error=_validation.shaped_like(flat, targets),
         method=f"fit-{name}",
         distribution=fit.distribution,
-        empirical_fraction=shaped(fraction),
-        empirical_value=shaped(empirical),
-        extrapolated=shaped(flat < host[0]),
+        empirical_fraction=_validation.shaped_like(fraction, targets),
+        empirical_value=_validation.shaped_like(empirical, targets),
+        extrapolated=_validation.shaped_like(flat < host[0], targets),
         n_samples=host.size,
         fit=fit,
         confidence=confidence,

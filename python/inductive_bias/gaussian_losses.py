@@ -196,7 +196,7 @@ def sample_gaussian_losses(
 
         def draw(i):
             first, size = batches[i]
-            kernels.fill_normal(z[i % 2][: size * k], size, k * r, seed, first_index + first)
+            random.fill("normal", z[i % 2][: size * k], size, k * r, seed, first_index + first)
 
         def multiply(i):
             size = batches[i][1]
@@ -245,9 +245,6 @@ class CpuSamplerOps:
     def __init__(self):
         self.threads = _backend.get_num_threads()
 
-    def fill_normal(self, out, n_streams, n, seed, first_stream):
-        random.fill("normal", out, n_streams, n, seed, first_stream)
-
     def losses(self, loss, products, offset, labels, out, k, t):
         _native.gaussian_losses(loss, products, offset, labels, out, k, t, self.threads)
 
@@ -259,9 +256,6 @@ class CudaSamplerOps:
         _backend.require_cuda("sample_gaussian_losses on CuPy arrays")
         self.dtype = np.dtype(dtype).name
         self.stream = _backend.current_stream()
-
-    def fill_normal(self, out, n_streams, n, seed, first_stream):
-        random.fill("normal", out, n_streams, n, seed, first_stream)
 
     def losses(self, loss, products, offset, labels, out, k, t):
         _backend.native_cuda.gaussian_losses(
@@ -279,5 +273,5 @@ class CudaSamplerOps:
 
 
 def sampler_ops(xp, dtype):
-    """The sampler's native operations (Philox normals, fused losses) for NumPy or CuPy buffers."""
+    """The fused loss kernel for NumPy or CuPy buffers (the Philox fill is `random.fill`)."""
     return CpuSamplerOps() if xp is np else CudaSamplerOps(dtype)

@@ -355,11 +355,6 @@ def inductive_bias(
     return result
 
 
-def _shaped(values, like: np.ndarray):
-    values = np.asarray(values).reshape(like.shape)
-    return values.item() if like.ndim == 0 else values
-
-
 def _sampled(
     losses, errors: np.ndarray | None, unit: str, n_boot: int, seed: int, confidence: float, timings: dict
 ) -> InductiveBias:
@@ -422,15 +417,15 @@ def _exact(distribution: GeneralizedChi2, errors: np.ndarray | None, unit: str, 
             f"the training data can change, are unreachable (inf)"
         )
     return InductiveBias(
-        _shaped(value, errors),
+        _validation.shaped_like(value, errors),
         unit,
-        _shaped(flat, errors),
+        _validation.shaped_like(flat, errors),
         "exact",
         None,
         distribution,
         reason=reason,
-        evaluation=_shaped(evaluation.astype(str), errors),
-        evaluation_error=_shaped(evaluation_error, errors),
+        evaluation=_validation.shaped_like(evaluation.astype(str), errors),
+        evaluation_error=_validation.shaped_like(evaluation_error, errors),
     )
 
 
