@@ -55,10 +55,25 @@ def on_host(name: str, x):
     """(x as a NumPy array, restore) for work done on the host: ``restore`` returns a result to the
     caller's array type and device (CuPy, PyTorch or JAX on a GPU get it back on that GPU)."""
     array, restore = as_array(name, x)
+    return to_host(array), _back_to_device(array, restore)
+
+
+def host_restorer(name: str, x) -> Callable:
+    """The ``restore`` of :func:`on_host`, without copying ``x`` to the host."""
+    array, restore = as_array(name, x)
+    return _back_to_device(array, restore)
+
+
+def _back_to_device(array, restore) -> Callable:
     xp = array_module(array)
     if xp is np:
-        return array, restore
-    return xp.asnumpy(array), lambda result: restore(xp.asarray(result))
+        return restore
+
+    def back(result):
+        with array.device:  # x's GPU, not whichever is current
+            return restore(xp.asarray(result))
+
+    return back
 
 
 def to_host(x) -> np.ndarray:

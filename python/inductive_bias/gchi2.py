@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _backend, _quantile, _validation
-from ._arrays import Array, on_host
+from ._arrays import Array, host_restorer, on_host
 from ._backend import _native
 
 __all__ = ["GeneralizedChi2", "Gchi2Evaluation"]
@@ -255,7 +255,7 @@ class GeneralizedChi2:
 
     def _result(self, x, values):
         """A float for a scalar ``x``, else ``values`` in ``x``'s array type and device."""
-        return float(values) if np.ndim(x) == 0 else on_host("x", x)[1](values)
+        return float(values) if np.ndim(x) == 0 else host_restorer("x", x)(values)
 
     def logcdf(self, x: float | Array, method: str = "auto") -> float | np.ndarray:
         """Natural log of the cumulative distribution function, ``log P(Q <= x)``.
