@@ -106,6 +106,8 @@ API_GROUPS: list[tuple[str, str, list[str]]] = [
             "inductive_bias",
             "InductiveBias",
             "exact_bias",
+            "conditional_distribution",
+            "ConditionalDistribution",
             "compare",
             "Comparison",
             "ComparisonRow",
@@ -118,8 +120,18 @@ API_GROUPS: list[tuple[str, str, list[str]]] = [
     ),
     (
         "Hypothesis spaces",
-        "Spaces of hypotheses that fit the training data, and the Gaussian-process posterior of kernel spaces.",
-        ["KernelSpace", "KERNELS", "RandomFeatureSpace", "CallableSpace", "posterior", "Posterior", "kernel_matrix"],
+        "Spaces of hypotheses that fit the training data, and the Gaussian posterior of kernel and "
+        "trained-network spaces.",
+        [
+            "KernelSpace",
+            "KERNELS",
+            "TrainedNetworkSpace",
+            "RandomFeatureSpace",
+            "CallableSpace",
+            "posterior",
+            "Posterior",
+            "kernel_matrix",
+        ],
     ),
     (
         "Distributions",

@@ -19,6 +19,11 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_collection_modifyitems(config, items):
+    if os.environ.get("IB_SLOW_TESTS") != "1":  # long validations stay out of the default run
+        slow = pytest.mark.skip(reason="a long validation run: set IB_SLOW_TESTS=1")
+        for item in items:
+            if "slow" in item.keywords:
+                item.add_marker(slow)
     if ib.cuda_available():
         return
     skip = pytest.mark.skip(reason="needs a CUDA device, the CUDA extension and CuPy")

@@ -2,10 +2,13 @@
 returns a finite (or documented infinite) result or raises ValueError/TypeError whose message starts
 with the name of an argument the user wrote."""
 
+import contextlib
+import io
 import math
 import re
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -39,13 +42,14 @@ def arrays(draw, max_dims=3, max_side=6):
 
 
 def check(call, names, values=lambda result: result[0] if isinstance(result, tuple) else result):
-    """Run ``call``; a ValueError/TypeError must name one of ``names`` first; a result's ``values``
-    must be numbers (inf where the docs allow it) - never NaN."""
+    """Run ``call``; a ValueError/TypeError (or MemoryError for sizes) must name one of ``names`` first;
+    a result's ``values`` must be numbers (inf where the docs allow it) - never NaN."""
     try:
         result = call()
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, MemoryError) as error:
         message = str(error)
-        assert re.match(rf"({'|'.join(map(re.escape, names))})\b", message), f"message names no argument: {message!r}"
+        named = re.match(r"([\w.\-]+(?:, [\w.\-]+)*):", message)  # "x: ..." or "x, y: ..."
+        assert named and set(named.group(1).split(", ")) & set(names), f"message names no argument: {message!r}"
         return None
     numbers = np.asarray(values(result), dtype=np.float64)
     assert not np.isnan(numbers).any(), f"NaN result for valid-looking input: {result!r}"
@@ -129,3 +133,152 @@ def test_inductive_bias_scalars(value, name):
     result = check(call, [name], values=lambda r: 0.0 if r.value is None else r.value)  # error=None: no value yet
     if result is not None and name == "error" and value is not None:
         assert result.value >= 0 or math.isinf(result.value)
+
+
+SCALARS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(2**70), 2**70),
+    st.sampled_from([None, "3", True, 2.5, [1], 0, -1, 1]),
+)
+
+
+def _small_task(n_train: int = 8, n_test: int = 4):
+    X = np.linspace(0.0, 1.0, 2 * (n_train + n_test)).reshape(n_train + n_test, 2)
+    y = np.arange(n_train + n_test) % 2
+    return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+
+
+@FAST
+@given(SCALARS, st.sampled_from(["width", "depth", "weight_var", "bias_var"]))
+def test_random_feature_space_parameters(value, name):
+    arguments = {"width": 16, name: value}
+    check(lambda: ib.RandomFeatureSpace(**arguments), [name], values=lambda space: space.width)
+
+
+@FAST
+@given(SCALARS, st.sampled_from(["n_hypotheses", "seed", "loss", "batch_size", "start", "task_size", "device"]))
+def test_sample_losses_arguments(value, name):
+    if name == "n_hypotheses" and isinstance(value, int) and 1000 < value < 2**34:
+        return  # valid and slow (larger counts are refused before any work)
+    arguments = {"n_hypotheses": 4, name: value}
+    check(lambda: ib.sample_losses(ib.RandomFeatureSpace(16), *_small_task(), **arguments), [name, "start"])
+
+
+@FAST
+@given(arrays(max_dims=2, max_side=6), arrays(max_dims=2, max_side=6), st.sampled_from(["X_train", "X_test"]))
+def test_sample_losses_random_feature_data(X, Y, which):
+    X_train, y_train, X_test, y_test = _small_task()
+    data = {"X_train": X_train, "Y_train": y_train, "X_test": X_test, "Y_test": y_test}
+    data[which] = X
+    data["Y_train" if which == "X_train" else "Y_test"] = Y
+    names = [which, "Y_train" if which == "X_train" else "Y_test", "X_train", "X_test"]
+    with np.errstate(all="ignore"):
+        check(lambda: ib.sample_losses(ib.RandomFeatureSpace(16), n_hypotheses=3, **data), names)
+
+
+@FAST
+@given(arrays(max_dims=3, max_side=5))
+def test_callable_space_predictions(predictions):
+    """Whatever the user's function returns, the sampler takes it as ``[t, k]`` predictions or names ``fn``."""
+    _, _, X_test, y_test = _small_task()
+    space = ib.CallableSpace(lambda seed: predictions)
+    check(lambda: ib.sample_losses(space, *_small_task(), n_hypotheses=2), ["fn"])
+
+
+@FAST
+@given(SCALARS, st.sampled_from(["df", "nc", "scale"]))
+def test_ncx2_parameters(value, name):
+    arguments = {"df": 3.0, "nc": 1.0, "scale": 0.5, name: value}
+    check(lambda: ib.ScaledNCX2(**arguments), [name], values=lambda d: d.mean())
+
+
+@FAST
+@given(SCALARS, st.sampled_from(["method", "n_boot", "seed", "max_iterations"]))
+def test_ncx2_fit_arguments(value, name):
+    losses = ib.ScaledNCX2(5.0, 2.0, 0.1).rvs(60, seed=3)
+    arguments = {"n_boot": 0, name: value}
+    if name == "n_boot" and isinstance(value, int) and value > 50:
+        return  # valid and slow: the refits are tested elsewhere
+    check(lambda: ib.ScaledNCX2.fit(losses, **arguments), [name], values=lambda fit: fit.distribution.mean())
+
+
+@FAST
+@given(arrays(max_dims=2, max_side=40))
+def test_ncx2_fit_losses(losses):
+    with np.errstate(all="ignore"):
+        check(lambda: ib.ScaledNCX2.fit(losses), ["losses"], values=lambda fit: fit.distribution.mean())
+
+
+@FAST
+@given(SCALARS, st.sampled_from(["weights", "dofs", "noncentralities", "offset"]))
+def test_gchi2_parameters(value, name):
+    arguments = {"weights": [1.0, 0.5], "dofs": 1, "noncentralities": 0.0, "offset": 0.0, name: value}
+    check(lambda: ib.GeneralizedChi2(**arguments), [name], values=lambda g: g.mean())
+
+
+@FAST
+@given(SCALARS, st.sampled_from(["n", "m", "R", "delta", "classes", "error"]))
+def test_difficulty_classification_arguments(value, name):
+    arguments = {"n": 60000, "m": 14, "R": 17.0, "delta": 2.4, "classes": 10, "error": 0.01, name: value}
+    check(
+        lambda: ib.difficulty.classification(**arguments),
+        [name],
+        values=lambda bound: 0.0 if bound.vacuous else bound.log10_bits,  # vacuous: NaN bits with the reason
+    )
+
+
+OPTION_TEXT = st.one_of(
+    st.text(max_size=6),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(2**70), 2**70).map(str),
+    st.sampled_from(["nan", "-inf", "1e400", "0", "-1", "0.5", "rbf", "nngp-x", "rf-99999999999", "rf-0", "nngp-0"]),
+)
+REPORT_OPTIONS = ["--space", "--error", "--n-hypotheses", "--n-boot", "--seed", "--test-fraction", "--label-column"]
+DIFFICULTY_OPTIONS = ["--n", "--m", "--R", "--delta", "--classes", "--error"]
+
+
+def _command(argv):
+    """The command in-process: (exit code, stderr). Exceptions other than argparse's exit escape."""
+    from inductive_bias import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main(argv)
+        except SystemExit as exit:  # argparse: usage and one error line
+            code = exit.code
+    return code, err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def tiny_npz(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("command") / "tiny.npz"
+    np.savez(path, X=rng.standard_normal((30, 4)), y=rng.integers(0, 2, 30))
+    return str(path)
+
+
+@FAST
+@given(st.sampled_from(REPORT_OPTIONS), OPTION_TEXT)
+def test_command_report_options(tiny_npz, option, value):
+    """A report option with any text either runs (exit 0) or ends with one line naming the problem (exit 2)."""
+    if option in ("--n-hypotheses", "--n-boot") and re.fullmatch(r"\s*\+?\d{4,}\s*", value):
+        return  # valid and slow
+    base = ["report", "--data", tiny_npz, "--space", "rf-40", "--error", "0.5", "--n-hypotheses", "10", "--n-boot", "0"]
+    code, stderr = _command([*base, "--quiet", option, value])
+    assert code in (0, 2), stderr
+    assert "Traceback" not in stderr
+    if code == 2:
+        assert "error:" in stderr.strip().splitlines()[-1], stderr
+
+
+@FAST
+@given(st.sampled_from(DIFFICULTY_OPTIONS), OPTION_TEXT)
+def test_command_difficulty_options(option, value):
+    arguments = {"--n": "60000", "--m": "14", "--R": "17.2", "--delta": "2.4", "--classes": "10", "--error": "0.01"}
+    arguments[option] = value
+    code, stderr = _command(["difficulty", *[item for pair in arguments.items() for item in pair]])
+    assert code in (0, 2), stderr
+    assert "Traceback" not in stderr
+    if code == 2:
+        assert "error:" in stderr.strip().splitlines()[-1], stderr

@@ -119,3 +119,15 @@ def test_gpu_request_runs_on_cpu_workers_without_a_gpu(cluster, data):
     want = single_process(space, *data, 6, seed=2)
     got = ib.sample_losses(space, *data, 6, seed=2, progress=False, client=cluster, task_size=2, device="cuda")
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("task_size", [2, 4])
+def test_conditional_draws_bitwise_identical(cluster, data, task_size):
+    space = ib.RandomFeatureSpace(300)
+    with threadpoolctl.threadpool_limits(1):  # BLAS single-threaded like the workers
+        want = ib.conditional_distribution(space, *data, 5, seed=2, n_boot=0)
+    got = ib.conditional_distribution(space, *data, 5, seed=2, n_boot=0, client=cluster, task_size=task_size)
+    for a, b in zip(want.draws, got.draws):
+        assert a.offset == b.offset
+        np.testing.assert_array_equal(a.weights, b.weights)
+        np.testing.assert_array_equal(a.noncentralities, b.noncentralities)

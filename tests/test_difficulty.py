@@ -181,7 +181,7 @@ def test_huge_and_infinite_counts_read_as_inf_not_overflow():
 @pytest.mark.parametrize(
     ("function", "arguments", "name"),
     [
-        (difficulty.classification, dict(n=1000, m=5, R=1e-308, delta=0.1, classes=10, error=0.01), "R:"),
+        (difficulty.classification, dict(n=1000, m=5, R=1e-308, delta=0.1, classes=10, error=0.01), "R, delta:"),
         (difficulty.classification, dict(n=1e-308, m=5, R=1, delta=0.1, classes=10, error=0.01), "n:"),
         (difficulty.classification, dict(n=1000, m=1e308, R=1, delta=0.1, classes=10, error=0.01), "m:"),
         (difficulty.few_shot, dict(error=0.01, n=100, m_within=2, m_across=-1, R=1.0, delta=0.5, ways=5), "m_across:"),

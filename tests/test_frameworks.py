@@ -129,7 +129,16 @@ def test_jax_default_float32_inputs_are_fitted_in_float64(data):
     X, y = data
     space = ib.RandomFeatureSpace(32)
     result = ib.inductive_bias(
-        space, jnp.asarray(X[:30]), y[:30], jnp.asarray(X[30:]), y[30:], 0.3, n_hypotheses=20, n_boot=0, seed=1
+        space,
+        jnp.asarray(X[:30]),
+        y[:30],
+        jnp.asarray(X[30:]),
+        y[30:],
+        0.3,
+        method="sample",
+        n_hypotheses=20,
+        n_boot=0,
+        seed=1,
     )
     assert result.losses.dtype == jnp.float32  # JAX's own choice for the returned array
     assert result.fit.samples.dtype == np.float64  # the fit saw the float64 losses

@@ -24,7 +24,7 @@ def test_references_with_ruben(params, x, function, want):
     got = getattr(g, function)(x, method="ruben")
     # The references carry 12-16 digits; Ruben's series is far more accurate than the 1e-8 asked for.
     assert got == pytest.approx(want, rel=1e-10)
-    assert g.evaluate(x).method == "ruben"
+    assert getattr(g, function)(x) == pytest.approx(want, rel=1e-10)  # "auto": whichever method it picks
 
 
 @pytest.mark.parametrize(
@@ -188,6 +188,54 @@ def test_exact_everywhere_against_40_digit_mpmath(row, method):
         assert abs(got - want) <= float(e.error) + 4e-16 * abs(want) + 1e-16
 
 
+def _large_golden():
+    import csv
+    from pathlib import Path
+
+    # nice python tests/golden/gchi2_inversion_golden.py --large > tests/golden/gchi2_inversion_large.csv
+    with (Path(__file__).parent / "golden" / "gchi2_inversion_large.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def _large_case(name):
+    """The spectra of large_cases() in the golden script, built from the same NumPy doubles."""
+    if name == "decades2-10":
+        return ib.GeneralizedChi2(10.0 ** (-2 * np.arange(10) / 9), [10, 8, 10, 10, 1, 2, 9, 1, 2, 2])
+    if name == "two-terms":
+        return ib.GeneralizedChi2([1.0, 0.1], [3, 7])
+    if name == "decades1-5-nc":
+        return ib.GeneralizedChi2(10.0 ** (-np.arange(5) / 4), np.arange(1, 6), [0, 50, 10, 3, 25])
+    if name == "decades6-1000":
+        j = np.arange(1000)
+        return ib.GeneralizedChi2(10.0 ** (-6 * j / 999), 1 + j % 10, 5 * (j % 11))
+    assert name == "decades3-10000", name
+    j = np.arange(10_000)
+    return ib.GeneralizedChi2(10.0 ** (-3 * j / 9999), 1 + j % 3, j % 7)
+
+
+def _large_golden_runs():
+    # "auto" everywhere; the inversion alone down to x = 1e-100 (below, K'' of the saddlepoint
+    # underflows in double precision, and "auto" answers by Ruben's series).
+    rows = _large_golden()
+    return [(row, "auto") for row in rows] + [(row, "inversion") for row in rows if float(row["x"]) >= 1e-100]
+
+
+@pytest.mark.parametrize(
+    ("row", "method"),
+    _large_golden_runs(),
+    ids=lambda v: f"{v['case']}@{float(v['x']):.9g}" if isinstance(v, dict) else v,
+)
+def test_exact_for_large_spectra_and_deep_tails(row, method):
+    # 1000 and 10^4 terms, weights over 3-6 decades, dofs 1-10, noncentralities 0-50; the mean and
+    # 1e-8 sd either side; both tails near log P = -725 (and -2500 for small spectra).
+    g, x = _large_case(row["case"]), float(row["x"])
+    e = g.evaluate(x, method=method)
+    for got, want in ((float(e.log_cdf), float(row["logcdf"])), (float(e.log_sf), float(row["logsf"]))):
+        assert got <= 0.0
+        assert abs(got - want) <= max(1e-12 * abs(want), 1e-14)
+        assert abs(got - want) <= float(e.error) + 4e-16 * abs(want) + 1e-16  # the estimate bounds the error
+
+
 def test_near_the_mean_never_above_one():
     # The reproducer: the saddlepoint gave log P = 5.8 and NaN within 1e-6 sd of the mean.
     g = ib.GeneralizedChi2(10.0 ** (-2 * np.arange(10) / 9), [10, 8, 10, 10, 1, 2, 9, 1, 2, 2])
@@ -215,6 +263,26 @@ def test_small_upper_tail_with_few_terms():
     e = g.evaluate(236.099)
     assert float(e.log_sf) == pytest.approx(-115.1718314406903, abs=1e-9)
     assert float(e.error) < 1e-11
+
+
+@pytest.mark.parametrize(
+    ("weights", "x", "want"),
+    [
+        # 10 weights over 2 decades, one degree of freedom each (the inversion's integrand decays like
+        # t^-6 after the top weight's t^-3/2: the saddlepoint answered these, 2.5e-2 off).
+        (10.0 ** (-2 * np.arange(10) / 9), 97.1, -50.0975935236213157),
+        (10.0 ** (-2 * np.arange(10) / 9), 30.0, -15.9483298287720536),
+        ([1.0, 0.3], 1392.6649917447053, -700.00000000000010792),
+    ],
+)
+def test_upper_tails_of_one_degree_of_freedom_on_top(weights, x, want):
+    # References: log_tails_oscillatory(w, [1] * n, [0] * n, x, head, spacing) of
+    # tests/golden/gchi2_inversion_golden.py at 30 digits, with (head, spacing) = (40, 1/4) and
+    # (60, 1/3) agreeing (for x = 30, the first only).
+    e = ib.GeneralizedChi2(weights, 1).evaluate(x)
+    assert e.method == "inversion"
+    assert abs(float(e.log_sf) - want) <= 1e-12 * abs(want)
+    assert abs(float(e.log_sf) - want) <= float(e.error) + 1e-15 * abs(want)
 
 
 @given(
@@ -317,10 +385,11 @@ def test_two_term_upper_tail_against_a_convolution_quadrature():
     assert e.log_sf[0] == pytest.approx(truth, rel=1e-11) and e.log_cdf[0] == 0.0
 
 
-def test_few_dof_upper_tails_where_the_inversion_gives_up():
-    # 3 chi2_1 + 1 chi2_1 + 0.1 chi2_1: the inversion's integrand decays only like t^-5/2 and the
-    # saddlepoint was 3e-3 off at 10 sd; the longer Ruben series is exact. Reference: the density of
-    # a chi2_1 + b chi2_1 (a Bessel I0 form) convolved with the upper tail of 0.1 chi2_1, 30 digits.
+def test_few_dof_upper_tails_are_exact():
+    # 3 chi2_1 + 1 chi2_1 + 0.1 chi2_1: the inversion's integrand decays only like t^-5/2 (the
+    # saddlepoint was 3e-3 off at 10 sd); the rest of its sum comes from the Abel-Plana formula, or the
+    # longer Ruben series answers. Reference: the density of a chi2_1 + b chi2_1 (a Bessel I0 form)
+    # convolved with the upper tail of 0.1 chi2_1, 30 digits.
     mpmath = pytest.importorskip("mpmath")
     mpmath.mp.dps = 30
     a, b, c = mpmath.mpf(3), mpmath.mpf(1), mpmath.mpf("0.1")
@@ -342,4 +411,5 @@ def test_few_dof_upper_tails_where_the_inversion_gives_up():
             [0, X / 2, X - 5, X - 1, X],
         )
         truth = float(mpmath.log(inner + mpmath.quad(density, [X, X + 10, X + 100, mpmath.inf])))
-        assert method == "ruben" and abs(value - truth) <= error + 1e-13 * abs(truth)
+        assert method in ("ruben", "inversion") and abs(value - truth) <= error + 1e-13 * abs(truth)
+        assert abs(value - truth) <= 1e-12 * abs(truth)

@@ -23,6 +23,7 @@ import inductive_bias as ib
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a subprocess is POSIX-only")
 
 IN_CALL_S = 1.0  # from "started" to SIGINT: the process is then deep inside the call
+LATER_IN_CALL_S = {"posterior_lapack": 4.0}  # the part under test starts only after a few seconds
 DEADLINE_S = 2.0  # from SIGINT to exit (the native checks poll every ~10 ms; teardown included)
 SETUP_TIMEOUT_S = 30.0  # import and inputs, before "started"
 
@@ -64,6 +65,13 @@ CASES = {
         "out = np.empty_like(dots)",
         "_native.kernel_tile(_native.Kernel.nngp_relu, {'depth': 2**31 - 1}, dots, norms, norms, out, 2)",
     ),
+    # The NTK recursions are polled the same way (erf: the other layer step).
+    "ntk_erf_native_int_max": (
+        "from inductive_bias import _native\n"
+        "X = rng.standard_normal((8, 3)); dots = X @ X.T; norms = (X * X).sum(axis=1)\n"
+        "out = np.empty_like(dots)",
+        "_native.kernel_tile(_native.Kernel.ntk_erf, {'depth': 2**31 - 1}, dots, norms, norms, out, 2)",
+    ),
     # 60,000 points against themselves (~19 s): Python's own checks between the BLAS tiles; the
     # native selection of the tile before runs on a worker thread, which the exit waits for.
     "nearest_neighbors_self": ("X = rng.standard_normal((60_000, 32))", "ib.nearest_neighbors(X, k=5)"),
@@ -73,6 +81,14 @@ CASES = {
         "mean = rng.standard_normal((200, 10)); factor = rng.standard_normal((200, 200)) / 10\n"
         "labels = rng.integers(0, 10, 200)",
         "ib.sample_gaussian_losses(mean, factor, labels, n_hypotheses=2_000_000, seed=0)",
+    ),
+    # The GP posterior on 5,000 test points (~20-50 s, all but 1-2 s in LAPACK's eigh, which cannot stop):
+    # the main thread waits for LAPACK on a worker thread (SciPy's triangular solves, which hold the
+    # GIL, go in blocks of columns instead).
+    "posterior_lapack": (
+        "X = rng.standard_normal((100, 8)); T = rng.standard_normal((5000, 8)); y = rng.integers(0, 10, 100)\n"
+        "space = ib.KernelSpace('rbf', lengthscale=3.0); ib.posterior(space, X, y, T[:10])  # imports SciPy",
+        "ib.posterior(space, X, y, T)",
     ),
 }
 
@@ -112,8 +128,9 @@ def test_sigint_interrupts_native_call(case):
             process.kill()
             _, stderr = process.communicate()
             pytest.fail(f"{case}: the subprocess did not start its call: {line!r}\n{stderr[-2000:]}")
-        time.sleep(IN_CALL_S)
-        assert process.poll() is None, f"{case}: the call ended within {IN_CALL_S} s: too small to test Ctrl-C"
+        in_call = LATER_IN_CALL_S.get(case, IN_CALL_S)
+        time.sleep(in_call)
+        assert process.poll() is None, f"{case}: the call ended within {in_call} s: too small to test Ctrl-C"
         process.send_signal(signal.SIGINT)
         sent = time.perf_counter()
         try:
@@ -175,3 +192,20 @@ def test_calls_from_other_threads_run_unchecked_and_agree():
     worker.start()
     worker.join()
     np.testing.assert_array_equal(results[0], d.logcdf(x))
+
+
+# One generalized chi-squared evaluation that runs long inside a single x: Ruben's series at the mean
+# of 10^5 terms needs ~10^5 coefficients of O(10^5) work each (minutes); they are polled as they are
+# built (before, only between x). Run through the driver above.
+ONE_X_CASES = {
+    "gchi2_ruben_one_x": (
+        "g = ib.GeneralizedChi2(np.linspace(1.0, 2.0, 10**5), dofs=1, noncentralities=0.5, max_terms=10**6)",
+        "g.evaluate(g.mean(), method='ruben')",
+    ),
+}
+CASES.update(ONE_X_CASES)
+
+
+@pytest.mark.parametrize("case", list(ONE_X_CASES))
+def test_sigint_interrupts_one_long_evaluation(case):
+    test_sigint_interrupts_native_call(case)

@@ -14,6 +14,10 @@ CASES = [
     ("linear", {"coef0": 0.5}),
     ("nngp_relu", {"depth": 1}),
     ("nngp_relu", {"depth": 3, "weight_var": 1.5, "bias_var": 0.1}),
+    ("ntk_relu", {"depth": 1}),
+    ("ntk_relu", {"depth": 3, "weight_var": 1.5, "bias_var": 0.1}),
+    ("nngp_erf", {"depth": 2, "weight_var": 1.5, "bias_var": 0.2}),
+    ("ntk_erf", {"depth": 2, "weight_var": 1.5, "bias_var": 0.2}),
 ]
 
 

@@ -302,7 +302,10 @@ PYBIND11_MODULE(_native, m) {
       .value("matern52", ib::Kernel::matern52)
       .value("polynomial", ib::Kernel::polynomial)
       .value("linear", ib::Kernel::linear)
-      .value("nngp_relu", ib::Kernel::nngp_relu);
+      .value("nngp_relu", ib::Kernel::nngp_relu)
+      .value("ntk_relu", ib::Kernel::ntk_relu)
+      .value("nngp_erf", ib::Kernel::nngp_erf)
+      .value("ntk_erf", ib::Kernel::ntk_erf);
   m.def(
       "philox4x32_10",
       [](std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3, std::uint32_t k0, std::uint32_t k1) {

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "bindings/interrupt.hpp"
 #include "bindings/kernel_params.hpp"
 #include "bindings/ncx2_fit_bindings.hpp"
 #include "cuda/check.cuh"
@@ -119,11 +120,10 @@ py::tuple ncx2_fit(std::uintptr_t samples, std::int64_t n, const py::array_t<dou
   const auto reps = ib::bindings::replicates_from(replicates, p.size());
   const auto settings = ib::bindings::settings_from(fix_nc_zero, max_iterations, relative_tolerance);
   std::vector<ib::FitOutcome> outcomes;
-  {
-    py::gil_scoped_release release;
+  ib::bindings::interruptible([&](ib::Interrupt& interrupt) {
     outcomes = ib::cuda::ncx2_fit(device_pointer<const double>(samples), n, p, reps, seed, settings,
-                                  device_pointer<void>(workspace), workspace_bytes, stream);
-  }
+                                  device_pointer<void>(workspace), workspace_bytes, stream, interrupt);
+  });
   return ib::bindings::outcomes_to_tuple(outcomes);
 }
 

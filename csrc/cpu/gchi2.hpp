@@ -3,8 +3,8 @@
 // method: 0 automatic (Ruben's series when it converges within max_terms, else the inversion of the
 // moment generating function, the saddlepoint should that fail), 1 Ruben only (NaN where it does not
 // converge), 2 saddlepoint only, 3 inversion only. method_used: 1, 2 or 3 per x.
-// Both poll `interrupt` once per x (ib/interrupt.hpp) and throw Interrupted when it fired; one x's
-// series or inversion runs to its end first (up to ~1 s at 10^6 terms).
+// Both poll `interrupt` (ib/interrupt.hpp) between x, while Ruben's coefficients are built and
+// between the nodes of an inversion, and throw Interrupted when it fired.
 #pragma once
 
 #include <cstdint>

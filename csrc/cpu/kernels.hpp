@@ -1,6 +1,6 @@
 // CPU kernel matrices from a tile of inner products (see ib/kernels.hpp).
 //   dots, out: [na, nb] row-major (out may alias dots)   norms_a: [na], norms_b: [nb] (squared norms)
-// Polls `interrupt` between rows (and inside deep nngp_relu recursions); throws Interrupted when it
+// Polls `interrupt` between rows (and inside deep network-kernel recursions); throws Interrupted when it
 // fired, `out` then partly written.
 #pragma once
 

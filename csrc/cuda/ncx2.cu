@@ -174,9 +174,11 @@ void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Param
 std::vector<FitOutcome> ncx2_fit(const double* samples, std::int64_t n, const std::vector<Ncx2Params>& start,
                                  const std::vector<long long>& replicates, std::uint64_t seed,
                                  const FitSettings& settings, void* workspace, std::size_t workspace_bytes,
-                                 std::uintptr_t stream) {
+                                 std::uintptr_t stream, Interrupt& interrupt) {
   const Workspace work(workspace, workspace_bytes, n, start.size());  // later passes use fewer rows
+  // The host loop polls between passes (each waits for its sums), so Ctrl-C ends a long bootstrap.
   const auto evaluate = [&](const Ncx2Params* params, const long long* reps, std::size_t count, LikelihoodSums* sums) {
+    if (interrupt.poll()) throw Interrupted();
     likelihood_sums(work, samples, n, params, reps, count, seed, sums, reinterpret_cast<cudaStream_t>(stream));
   };
   return fit_ncx2_lockstep(evaluate, start, replicates, settings);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ib/fit_ncx2.hpp"
+#include "ib/interrupt.hpp"
 
 namespace ib::cuda {
 
@@ -25,6 +26,6 @@ void ncx2_likelihood_sums(const double* samples, std::int64_t n, const Ncx2Param
 std::vector<FitOutcome> ncx2_fit(const double* samples, std::int64_t n, const std::vector<Ncx2Params>& start,
                                  const std::vector<long long>& replicates, std::uint64_t seed,
                                  const FitSettings& settings, void* workspace, std::size_t workspace_bytes,
-                                 std::uintptr_t stream);
+                                 std::uintptr_t stream, Interrupt& interrupt);
 
 }  // namespace ib::cuda

@@ -1,7 +1,7 @@
 """inductive-bias: how much information, beyond the training data, a model needs to generalize.
 
 Distributions: ``GeneralizedChi2``, ``ScaledNCX2``, ``ScaledChi2`` (and the fit, ``bias_from_losses``).
-Hypothesis spaces: ``KernelSpace``, ``RandomFeatureSpace``, ``CallableSpace``.
+Hypothesis spaces: ``KernelSpace``, ``TrainedNetworkSpace``, ``RandomFeatureSpace``, ``CallableSpace``.
 The inductive-bias pipeline: ``inductive_bias`` (exact or sampled), ``compare``, ``posterior``,
 ``sample_losses``, ``sample_gaussian_losses``. Task difficulty: ``task_difficulty`` and its estimators.
 """
@@ -12,6 +12,7 @@ from . import datasets, difficulty, random
 from ._backend import build_info, cuda_available, cuda_status, get_num_threads, set_num_threads
 from .bias import BiasEstimate, bias_from_losses, sankaran_bias
 from .compare import Comparison, ComparisonRow, compare
+from .conditional import ConditionalDistribution, conditional_distribution
 from .covariance import KERNELS, kernel_matrix
 from .estimators import TaskDifficulty, class_separation, data_radius, intrinsic_dimension, task_difficulty
 from .gaussian_losses import sample_gaussian_losses
@@ -29,7 +30,7 @@ from .reliability import (
     ReliabilityWarning,
 )
 from .sampling import sample_losses
-from .spaces import CallableSpace, KernelSpace, RandomFeatureSpace
+from .spaces import CallableSpace, KernelSpace, RandomFeatureSpace, TrainedNetworkSpace
 
 try:
     __version__ = version("inductive-bias")
@@ -48,6 +49,7 @@ __all__ = [
     "sankaran_bias",
     # hypothesis spaces
     "KernelSpace",
+    "TrainedNetworkSpace",
     "RandomFeatureSpace",
     "CallableSpace",
     "KERNELS",
@@ -56,6 +58,8 @@ __all__ = [
     "inductive_bias",
     "InductiveBias",
     "exact_bias",
+    "conditional_distribution",
+    "ConditionalDistribution",
     "compare",
     "Comparison",
     "ComparisonRow",

@@ -3,6 +3,8 @@ are viewed zero-copy and results go back to the caller's array type."""
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any, Callable
 
 import numpy as np
@@ -76,9 +78,88 @@ def _back_to_device(array, restore) -> Callable:
     return back
 
 
+def empty(name: str, count: int, xp, dtype=np.float64):
+    """``xp.empty(count, dtype)`` for the ``count`` that argument ``name`` asked for, refused by name
+    when it cannot fit: above the machine's memory on the CPU (where Linux would hand out the pages
+    lazily and stop the process once they are touched), or when the allocator fails."""
+    size = count * np.dtype(dtype).itemsize
+    fits_in_memory(name, size, xp is np, f"{count} values need")
+    try:
+        return xp.empty(count, dtype=dtype)
+    except MemoryError as error:  # CuPy's OutOfMemoryError too
+        raise MemoryError(f"{name}: {count} values need {size / 2**30:.3g} GiB ({error})") from None
+
+
+def fits_in_memory(name: str, size: int, host: bool = True, what: str = "needs") -> None:
+    """Refuse ``size`` bytes that argument ``name`` asked for when they exceed the machine's memory (on
+    the host, where Linux would hand out the pages lazily and stop the process once they are touched;
+    a GPU allocator fails by itself). Also for sizes past NumPy's dimension limits."""
+    if not host or not hasattr(os, "sysconf"):
+        return
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return
+    if memory and size > memory:
+        raise MemoryError(f"{name}: {what} {size / 2**30:.3g} GiB, more than this machine's memory")
+
+
+def check_fits(name: str, count: int, xp, dtype=np.float64) -> None:
+    """Refuse at once, before any work, the ``count`` values of ``dtype`` that argument ``name`` asked
+    for when :func:`empty` could not hold them: above the machine's memory on the host, above the
+    GPU's memory for CuPy. Work sized by ``count`` (batch lists, progress) never starts."""
+    size = count * np.dtype(dtype).itemsize
+    if xp is np:
+        fits_in_memory(name, size, True, f"{count} values need")
+        return
+    total = int(xp.cuda.Device().mem_info[1])
+    if size > total:
+        raise MemoryError(
+            f"{name}: {count} values need {size / 2**30:.3g} GiB, more than the GPU's memory ({total / 2**30:.3g} GiB)"
+        )
+
+
 def to_host(x) -> np.ndarray:
     """x as a NumPy array (a copy from the device for CuPy)."""
     return x.get() if hasattr(x, "get") else np.asarray(x)
+
+
+_THREADED_ROWS = 512  # LAPACK calls on smaller matrices end within milliseconds: no thread for them
+
+
+def interruptible(call: Callable, rows: int):
+    """``call()``, with Ctrl-C ending the wait for it at once when it is a long LAPACK call.
+
+    NumPy releases the GIL inside LAPACK but cannot stop there. From the main thread, a call on a
+    matrix of ``rows`` rows or more runs in a worker thread that the main thread waits for, so
+    KeyboardInterrupt is raised at once; the worker finishes its call in the background and its
+    result is dropped. Exceptions of the call propagate as usual.
+    """
+    if rows < _THREADED_ROWS or threading.current_thread() is not threading.main_thread():
+        return call()
+    outcome: list = []
+
+    def run():
+        try:
+            outcome.append((True, call()))
+        except BaseException as error:  # re-raised on the calling thread
+            outcome.append((False, error))
+
+    worker = threading.Thread(target=run, name="inductive-bias LAPACK", daemon=True)
+    worker.start()
+    worker.join()  # a lock wait: Ctrl-C interrupts it
+    succeeded, value = outcome[0]
+    if not succeeded:
+        raise value
+    return value
+
+
+def eigh(matrix):
+    """``xp.linalg.eigh(matrix)``, interruptible by Ctrl-C on the CPU (see ``interruptible``)."""
+    xp = array_module(matrix)
+    if xp is not np:
+        return xp.linalg.eigh(matrix)
+    return interruptible(lambda: np.linalg.eigh(matrix), matrix.shape[-1])
 
 
 def cholesky(matrix):
@@ -87,7 +168,7 @@ def cholesky(matrix):
     xp = array_module(matrix)
     if xp is np:
         try:
-            return np.linalg.cholesky(matrix)
+            return interruptible(lambda: np.linalg.cholesky(matrix), matrix.shape[-1])
         except np.linalg.LinAlgError:
             return None
     import cupyx

@@ -19,6 +19,9 @@ except ImportError:
     native_cuda = None
 
 _num_threads = _native.max_threads()
+# Above it libgomp fails to create the threads (60,000: "Thread creation failed" and exit) or the
+# process crashes (100,000); a kernel gains nothing from more threads than cores anyway.
+MAX_THREADS = 1024
 
 
 def get_num_threads() -> int:
@@ -46,12 +49,12 @@ def set_num_threads(n: int) -> None:
     Parameters
     ----------
     n : int
-        Number of threads, ``>= 1``.
+        Number of threads, from 1 to ``MAX_THREADS`` (1024).
 
     Raises
     ------
     ValueError
-        If ``n`` is not a positive integer.
+        If ``n`` is not an integer in ``[1, 1024]``.
 
     Examples
     --------
@@ -63,8 +66,8 @@ def set_num_threads(n: int) -> None:
     >>> ib.set_num_threads(before)
     """
     global _num_threads
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n: expected a positive integer number of threads, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"n: expected an integer number of threads in [1, {MAX_THREADS}], got {n!r}")
     _num_threads = n
 
 

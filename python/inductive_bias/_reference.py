@@ -146,17 +146,28 @@ def kernel_matrix(
         return (gamma * A @ B.T + coef0) ** degree
     if kernel == "linear":
         return A @ B.T + coef0
-    if kernel == "nngp_relu":
+    if kernel in ("nngp_relu", "ntk_relu", "nngp_erf", "ntk_erf"):
         d = A.shape[1]
         kxy = bias_var + weight_var * (A @ B.T) / d
         kxx = bias_var + weight_var * np.sum(A * A, 1)[:, None] / d
         kyy = bias_var + weight_var * np.sum(B * B, 1)[None, :] / d
+        ntk = kxy
         for _ in range(depth):
-            norm = np.sqrt(kxx * kyy)
-            theta = np.arccos(np.clip(kxy / norm, -1, 1))
-            kxy = bias_var + weight_var * norm * (np.sin(theta) + (np.pi - theta) * np.cos(theta)) / (2 * np.pi)
-            kxx, kyy = bias_var + weight_var * kxx / 2, bias_var + weight_var * kyy / 2
-        return kxy
+            if kernel.endswith("relu"):
+                norm = np.sqrt(kxx * kyy)
+                theta = np.arccos(np.clip(kxy / norm, -1, 1))
+                step = norm * (np.sin(theta) + (np.pi - theta) * np.cos(theta)) / (2 * np.pi)
+                derivative = (np.pi - theta) / (2 * np.pi)
+                kxx, kyy = bias_var + weight_var * kxx / 2, bias_var + weight_var * kyy / 2
+            else:
+                outer = (1 + 2 * kxx) * (1 + 2 * kyy)
+                step = 2 / np.pi * np.arcsin(2 * kxy / np.sqrt(outer))
+                derivative = 4 / np.pi / np.sqrt(outer - 4 * kxy**2)
+                kxx = bias_var + weight_var * 2 / np.pi * np.arcsin(2 * kxx / (1 + 2 * kxx))
+                kyy = bias_var + weight_var * 2 / np.pi * np.arcsin(2 * kyy / (1 + 2 * kyy))
+            kxy = bias_var + weight_var * step
+            ntk = kxy + weight_var * derivative * ntk
+        return ntk if kernel.startswith("ntk") else kxy
     r = np.sqrt(np.maximum(np.sum((A[:, None, :] - B[None, :, :]) ** 2, axis=-1), 0)) / lengthscale
     shapes = {
         "rbf": np.exp(-r * r / 2),
@@ -172,4 +183,13 @@ def posterior(K, K_cross, K_test, Y):
     """Twin of posterior: mean and covariance by plain solves (no Cholesky, no inverse)."""
     mean = K_cross.T @ np.linalg.solve(K, Y)
     covariance = K_test - K_cross.T @ np.linalg.solve(K, K_cross)
+    return mean, covariance
+
+
+def trained_network_posterior(K, K_cross, K_test, Theta, Theta_cross, Y):
+    """Twin of the TrainedNetworkSpace posterior (Lee et al. 2019) by plain solves: the trained network is
+    f0(T) + Theta(T, X) Theta^-1 (Y - f0(X)) with f0 ~ GP(0, K)."""
+    B = np.linalg.solve(Theta, Theta_cross)  # Theta^-1 Theta(X, T)
+    mean = B.T @ Y
+    covariance = K_test + B.T @ K @ B - B.T @ K_cross - K_cross.T @ B
     return mean, covariance

@@ -111,6 +111,22 @@ def device(value) -> str:
     return value
 
 
+def client_device(value, client) -> str:
+    """``device`` of the sampling functions: "cpu" or "cuda", and "cuda" only with a Dask ``client``
+    (it picks the workers' device; without one the arrays' own device is used: CuPy runs on its GPU)."""
+    value = device(value)
+    if value != "cpu" and client is None:
+        raise ValueError(
+            f"device: {value!r} applies only to the workers of a Dask client; without client= the arrays' own "
+            f"device is used (pass CuPy arrays to run on a GPU)"
+        )
+    return value
+
+
+# Entries beyond it (or below its inverse) have squares that overflow (underflow) double precision.
+LARGEST_VALUE = 1e150
+
+
 def points(name: str, X):
     """(X [n, d], its array module, restore): real points as a NumPy or CuPy array ([n] is one feature),
     finite, at least one point and one feature."""
@@ -127,7 +143,7 @@ def points(name: str, X):
     finite(name, X, xp)
     if X.dtype.kind == "f":
         largest = float(xp.abs(X).max())
-        if largest > 1e150 or 0 < largest < 1e-150:
+        if largest > LARGEST_VALUE or 0 < largest < 1.0 / LARGEST_VALUE:
             raise ValueError(
                 f"{name}: entries reach {largest:g} in magnitude, so squared distances and inner products "
                 f"{'overflow' if largest > 1 else 'underflow'} in double precision; rescale the data"
@@ -135,10 +151,26 @@ def points(name: str, X):
     return X, xp, restore
 
 
+def label_codes(labels: list) -> tuple[list, int]:
+    """(codes, classes): integer label arrays (of train and test) as class codes 0 .. C-1 over their
+    distinct values together, as the .csv reader and ``class_separation`` do; labels that already are
+    0 .. C-1 are returned as they are (the published one-hot convention, bitwise)."""
+    joined = labels
+    if len({y.dtype for y in labels}) > 1:  # int64 with uint64 would concatenate as float64
+        joined = [y.astype(object) for y in labels]
+    values, inverse = np.unique(np.concatenate(joined), return_inverse=True)
+    classes = int(values.size)
+    if values[0] == 0 and values[-1] == classes - 1:
+        return labels, classes
+    bounds = np.cumsum([y.size for y in labels])[:-1]
+    return np.split(inverse.reshape(-1), bounds), classes
+
+
 def targets(name: str, Y, n: int, xp, classes: int | None = None):
     """Targets ``[n, k]`` float64 on ``xp``: integer labels ``[n]`` become one-hot over ``classes``
-    (default: the largest label + 1); real targets ``[n, k]`` are used as they are. The one place
-    labels become targets."""
+    (default: the largest label + 1, refused when most of those columns would be empty); real targets
+    ``[n, k]`` are used as they are. The one place labels become targets (``label_codes`` maps
+    arbitrary labels to 0 .. C-1 first)."""
     Y, _ = as_array(name, Y)
     if array_module(Y) is not xp:
         Y = xp.asarray(to_host(Y))
@@ -148,7 +180,14 @@ def targets(name: str, Y, n: int, xp, classes: int | None = None):
         if Y.shape[0] != n:
             raise ValueError(f"{name}: expected {n} labels, got {Y.shape[0]}")
         low, high = (int(Y.min()), int(Y.max())) if n else (0, -1)
-        classes = high + 1 if classes is None else classes
+        if classes is None:
+            distinct = int(xp.unique(Y).size)
+            if low >= 0 and high + 1 > 2 * distinct:  # e.g. labels 0, 10^6, 2 10^6: a vast, empty one-hot
+                raise ValueError(
+                    f"{name}: labels up to {high} would be one-hot encoded over {high + 1} outputs for {distinct} "
+                    f"distinct labels; give labels 0 .. C-1 (np.unique(y, return_inverse=True)[1])"
+                )
+            classes = high + 1
         if low < 0 or high >= classes:
             raise ValueError(f"{name}: labels must lie in [0, {classes}), got values in [{low}, {high}]")
         return (Y[:, None] == xp.arange(classes)[None, :]).astype(np.float64)
@@ -160,6 +199,12 @@ def targets(name: str, Y, n: int, xp, classes: int | None = None):
     if Y.dtype.kind != "f":
         raise TypeError(f"{name}: expected floating targets of shape [{n}, {outputs}], got {Y.dtype}")
     finite(name, Y, xp)
+    largest = float(xp.abs(Y).max()) if Y.size else 0.0
+    if largest > LARGEST_VALUE or 0 < largest < 1.0 / LARGEST_VALUE:
+        raise ValueError(
+            f"{name}: entries reach {largest:g} in magnitude, so squared errors "
+            f"{'overflow' if largest > 1 else 'underflow'} in double precision; rescale the targets"
+        )
     return Y.astype(np.float64)
 
 

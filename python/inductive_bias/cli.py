@@ -16,6 +16,7 @@ import json
 import math
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -63,7 +64,8 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
         "--space",
         action="append",
         help="hypothesis space (repeatable): rbf, laplacian, matern32, matern52, linear, polynomial, "
-        "nngp, nngp-<depth>, rf-<width>; default rbf and nngp",
+        "nngp, nngp-<depth>, ntk, ntk-<depth> (ReLU networks trained by gradient descent, infinite width), "
+        "rf-<width>; default rbf and nngp",
     )
     parser.add_argument("--n-hypotheses", type=_integer_at_least(10), default=10_000)
     parser.add_argument("--n-boot", type=_integer_at_least(0), default=200)
@@ -122,9 +124,10 @@ def _json_default(value):
 
 def parse_space(name: str):
     """``rbf`` / ``laplacian`` / ``matern32`` / ``matern52`` (median lengthscale), ``linear``,
-    ``polynomial``, ``nngp`` or ``nngp-<depth>`` (ReLU NNGP), ``rf-<width>`` (random ReLU features)."""
+    ``polynomial``, ``nngp`` or ``nngp-<depth>`` (ReLU NNGP), ``ntk`` or ``ntk-<depth>`` (trained wide ReLU
+    networks), ``rf-<width>`` (random ReLU features)."""
     from .covariance import KERNELS, STATIONARY
-    from .spaces import KernelSpace, RandomFeatureSpace
+    from .spaces import KernelSpace, RandomFeatureSpace, TrainedNetworkSpace
 
     if name in STATIONARY:
         return KernelSpace(name, lengthscale="median")
@@ -134,11 +137,15 @@ def parse_space(name: str):
         depth = name.split("-", 1)[1] if "-" in name else "1"
         if depth.isdigit() and 1 <= int(depth) <= 1000:
             return KernelSpace("nngp_relu", depth=int(depth))
+    if name == "ntk" or name.startswith("ntk-"):
+        depth = name.split("-", 1)[1] if "-" in name else "1"
+        if depth.isdigit() and 1 <= int(depth) <= 1000:
+            return TrainedNetworkSpace(depth=int(depth))
     if name.startswith("rf-") and name[3:].isdigit() and 1 <= int(name[3:]) <= 10**6:
         return RandomFeatureSpace(int(name[3:]), depth=1)
     raise ValueError(
         f"--space: unknown space {name!r} ({', '.join(k for k in KERNELS if k != 'nngp_relu')}, "
-        f"nngp, nngp-<depth> with depth 1..1000, rf-<width> with width 1..10^6)"
+        f"nngp, nngp-<depth>, ntk, ntk-<depth> with depth 1..1000, rf-<width> with width 1..10^6)"
     )
 
 
@@ -165,10 +172,11 @@ def compute_report(
     from ._arrays import to_host
     from .estimators import task_difficulty
     from .pipeline import inductive_bias
-    from .spaces import KernelSpace
+    from .spaces import KernelSpace, TrainedNetworkSpace
 
+    closed_form = (KernelSpace, TrainedNetworkSpace)
     parsed = {name: parse_space(name) for name in spaces}
-    if errors is None and not any(isinstance(space, KernelSpace) for space in parsed.values()):
+    if errors is None and not any(isinstance(space, closed_form) for space in parsed.values()):
         raise ValueError("--error: give target errors when no kernel space is compared")
     if device == "cuda":
         _backend.require_cuda("--device cuda")
@@ -183,7 +191,7 @@ def compute_report(
     timings["task_difficulty_s"] = time.perf_counter() - begin
     results = {}
     for name, space in parsed.items():
-        method = "both" if isinstance(space, KernelSpace) else "sample"
+        method = "both" if isinstance(space, closed_form) else "sample"
         begin = time.perf_counter()
         results[name] = inductive_bias(
             space,
@@ -404,6 +412,11 @@ def _options_after_command(argv: list[str]) -> list[str]:
     return [command, *before, *argv[position + 1 :]]
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    # One line per warning, like the errors: the library's source line means nothing to the user.
+    print(f"inductive-bias: {category.__name__}: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -412,15 +425,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"inductive-bias: error: {error}", file=sys.stderr)
         return 2
     args = build_parser().parse_args(argv)
-    try:
-        if args.command == "difficulty":
-            return run_difficulty(args)
-        if args.command == "bench":
-            return run_bench(args)
-        return run_report(args)
-    except (ValueError, TypeError, RuntimeError, OSError, ImportError) as error:
-        print(f"inductive-bias: error: {error}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            if args.command == "difficulty":
+                return run_difficulty(args)
+            if args.command == "bench":
+                return run_bench(args)
+            return run_report(args)
+        except (ValueError, TypeError, RuntimeError, OSError, ImportError) as error:
+            print(f"inductive-bias: error: {error}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

@@ -210,7 +210,8 @@ def compare(
     """Compute the inductive bias of several hypothesis spaces at several target errors.
 
     Each space is answered once by ``inductive_bias`` with ``method="auto"``: exactly for kernel
-    spaces, by the published sample-and-fit with a bootstrap interval for every other space.
+    spaces, conditionally exactly for random-feature spaces that interpolate the training data, by
+    the published sample-and-fit with a bootstrap interval for every other space.
 
     Parameters
     ----------
@@ -275,6 +276,8 @@ def compare(
             method = (
                 f"exact ({evaluation[i]})"
                 if result.method == "exact"
+                else "conditional"
+                if result.method == "conditional"
                 else "sample (extrapolated)"
                 if extrapolated[i]
                 else "sample"

@@ -210,7 +210,13 @@ def eigenvalue_count(m: float, R: float, delta: float) -> tuple[float, float]:
     >>> round(K, 12), round(math.exp(log_E), 9)  # C(4, 1) + C(3, 1)
     (3.0, 7.0)
     """
-    M = math.exp(math.log(2 * math.pi) + math.log(R) - math.log(delta))  # no overflow in 2 pi R before / delta
+    log_M = math.log(2 * math.pi) + math.log(R) - math.log(delta)  # no overflow in 2 pi R before / delta
+    if log_M > 700.0:  # K ~ M, and E with it, beyond double precision
+        raise ValueError(
+            f"R, delta: the radius {R:g} against the separation delta = {delta:g} puts the eigenvalue count "
+            f"outside double precision (2 pi R / delta = e^{log_M:.6g})"
+        )
+    M = math.exp(log_M)
     # (sqrt(b^2 + 4M^2) - b) / 2 written as 2M^2 / (sqrt(b^2 + 4M^2) + b): no cancellation for large m;
     # beyond 1e150 M^2 would overflow, where K = M - b/2 to rounding.
     b = m - 1
@@ -218,9 +224,9 @@ def eigenvalue_count(m: float, R: float, delta: float) -> tuple[float, float]:
         K = M - b / 2
     else:
         K = 2 * M * M / (math.sqrt(b * b + 4 * M * M) + b) if b >= 0 else (math.sqrt(b * b + 4 * M * M) - b) / 2
-    if not (K > 0 and math.isfinite(K)):
+    if not (K >= sys.float_info.min and math.isfinite(K)):  # a subnormal K has lost its digits
         raise ValueError(
-            f"R: the radius {R:g} against the separation delta = {delta:g} puts the eigenvalue count "
+            f"R, delta: the radius {R:g} against the separation delta = {delta:g} puts the eigenvalue count "
             f"outside double precision (2 pi R / delta = {M:g})"
         )
     # C(m + K - 1, m) -> 0 as K -> 0, like (K / m) C(m + K, m): below 1e-16 of the first term when
@@ -325,11 +331,12 @@ def bound(error: float, n: float, m: float, R: float, delta: float, P: float, D:
         + math.log(R)
         - log_n / m
     )
-    bracket = math.log2(B) + 0.5 * math.log2(D) + 0.5 * math.log2(P) - math.log2(error) + math.log2(L_f) + log_W / _LN2
+    log2_L_f = math.log2(K) + 0.5 * math.log2(D) - math.log2(R)  # L_f itself may underflow
+    bracket = math.log2(B) + 0.5 * math.log2(D) + 0.5 * math.log2(P) - math.log2(error) + log2_L_f + log_W / _LN2
     # dim_theta_q = D (2 P E - n)
     return _product(
         math.log(D),
-        math.log(2 * P) + log_E,
+        _LN2 + math.log(P) + log_E,
         log_n,
         bracket,
         "dim_theta_q = 2 D P E - n D <= 0: the training set already pins down every frequency",
@@ -365,7 +372,9 @@ def _product(
         )
     log_bits = log_dim + math.log(bracket)
     if not math.isfinite(log_bits):
-        raise ValueError(f"the bound overflows even in log space for these inputs ({parameters}); check their scale")
+        raise ValueError(
+            f"{', '.join(parameters)}: the bound overflows even in log space ({parameters}); check their scale"
+        )
     bits = math.exp(log_bits) if log_bits < 709 else math.inf
     reason = (
         "" if bits < math.inf else f"beyond the largest double: log10_bits = {log_bits / _LN10:.6g} holds the value"
@@ -402,7 +411,7 @@ def classification(n: float, m: float, R: float, delta: float, classes: int, err
         If ``classes`` is not an integer ``>= 2``, or another argument is out of range as in
         :func:`bound`.
     TypeError
-        If an argument other than ``classes`` is not a real number.
+        If an argument is not a real number.
 
     Examples
     --------
@@ -414,9 +423,10 @@ def classification(n: float, m: float, R: float, delta: float, classes: int, err
     >>> f"{r.bits:.4g}"
     '1.485e+16'
     """
-    if isinstance(classes, bool) or int(classes) != classes or classes < 2:
+    count = _validation.number("classes", classes, 2.0, allow_low=True)
+    if not count.is_integer():
         raise ValueError(f"classes: need an integer >= 2, got {classes}")
-    return bound(error, n, m, R, delta, P=classes, D=classes - 1, B=1.0)
+    return bound(error, n, m, R, delta, P=count, D=count - 1, B=1.0)
 
 
 def control(m: float, D: float, n: float, delta: float, error: float) -> BoundResult:

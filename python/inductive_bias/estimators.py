@@ -19,6 +19,10 @@ from .neighbors import nearest_neighbors
 
 __all__ = ["data_radius", "intrinsic_dimension", "class_separation", "task_difficulty", "TaskDifficulty"]
 
+# Fewer query points than this leave intrinsic_dimension's average of logs with a relative spread of
+# order 1 / sqrt(queries (k - 1)) ~ 0.25 or more (twonn: 1 / sqrt(queries)): an EstimatorWarning.
+MIN_QUERIES = 20
+
 
 def _labels(y, n: int, xp):
     y, _ = as_array("y", y)
@@ -33,7 +37,10 @@ def _labels(y, n: int, xp):
             y = y.astype(np.int64)
         else:
             # any hashable labels: map to integers
-            _, y_int = np.unique(to_host(y), return_inverse=True)
+            try:
+                _, y_int = np.unique(to_host(y), return_inverse=True)
+            except TypeError as error:  # e.g. strings mixed with numbers
+                raise TypeError(f"y: labels must be of one kind that can be sorted ({error})") from None
             y = xp.asarray(y_int)
     classes = int(xp.unique(y).size)
     if classes < 2:
@@ -89,8 +96,9 @@ def intrinsic_dimension(
     ``"mle"`` (Levina-Bickel, as published): 1 / mean over points and j < k of log(T_k / T_j).
     ``"twonn"`` (Facco et al.): (N - 1) / sum over points of log(T_2 / T_1).
     ``n_samples`` points drawn with ``seed`` serve as queries (neighbours among all points).
-    Exact duplicate rows are dropped first (a zero distance has no log). The estimate is biased
-    low in high dimensions with few points.
+    Exact duplicate rows (as float64) are dropped first (a zero distance has no log). The estimate
+    is biased low in high dimensions with few points, and noisy with fewer than 20 queries (an
+    ``EstimatorWarning``).
 
     Parameters
     ----------
@@ -122,6 +130,12 @@ def intrinsic_dimension(
     TypeError
         If ``k`` or ``n_samples`` is not an integer, or ``X`` is not an array of real numbers.
 
+    Warns
+    -----
+    EstimatorWarning
+        With fewer than 20 query points (``n_samples`` or the distinct points), or when many points
+        have tied neighbour distances.
+
     Examples
     --------
     Points on a plane inside five dimensions:
@@ -136,15 +150,26 @@ def intrinsic_dimension(
         raise ValueError(f"method: expected 'mle' or 'twonn', got {method!r}")
     X, xp, _ = _validation.points("X", X)
     k = _validation.integer("k", k, 2)
-    unique = xp.asarray(np.unique(to_host(X), axis=0))
+    if n_samples is not None:
+        n_samples = _validation.integer("n_samples", n_samples, 1)
+    seed = _validation.seed(seed)  # checked whether or not it is used
+    # Distinct as the doubles the distances are computed in (int64 above 2^53 rounds): a pair that
+    # coincides only after the conversion would give a zero distance.
+    unique = xp.asarray(np.unique(to_host(X).astype(np.float64), axis=0))
     n = unique.shape[0]
     if n < k + 1:
         raise ValueError(f"X: needs at least k + 1 = {k + 1} distinct points, got {n}")
+    queries = n if n_samples is None else min(n_samples, n)
+    if queries < MIN_QUERIES:
+        reliability.warn(
+            reliability.EstimatorWarning,
+            f"{'n_samples' if queries < n else 'X'}: the {method} estimate averages over only {queries} query points "
+            f"(fewer than {MIN_QUERIES}): its spread is of the order of the estimate itself",
+        )
     if n_samples is None or n_samples >= n:
         distances, _ = nearest_neighbors(unique, k, progress=progress)
     else:
-        n_samples = _validation.integer("n_samples", n_samples, 1)
-        rows = np.random.default_rng(_validation.seed(seed)).choice(n, size=n_samples, replace=False)
+        rows = np.random.default_rng(seed).choice(n, size=n_samples, replace=False)
         distances, _ = nearest_neighbors(unique, k + 1, queries=unique[xp.asarray(rows)], progress=progress)
         distances = distances[:, 1:]  # each query's nearest point is itself
     if method == "mle":
@@ -453,6 +478,11 @@ def task_difficulty(
     """
     error = difficulty.target_error(error)
     seed = _validation.seed(seed)  # once: a Generator advances once per call
+    if isinstance(separation, str):
+        if separation not in ("exact", "sample", "evt"):
+            raise ValueError(f"separation: expected 'exact', 'sample', 'evt' or a number, got {separation!r}")
+    else:
+        separation = _validation.number("separation", separation, allow_low=True)
     X, xp, _ = _validation.points("X", X)
     labels, classes = _labels(y, X.shape[0], xp)
     timings = {}
@@ -469,7 +499,7 @@ def task_difficulty(
     if isinstance(separation, str):
         delta = class_separation(X, labels, method=separation, n_samples=n_samples, seed=seed, progress=progress)
     else:
-        delta = float(separation)
+        delta = separation
     timings["separation_s"] = time.perf_counter() - begin
     m_used = max(1.0, float(round(m_estimate)))
     result = difficulty.classification(X.shape[0], m_used, R, delta, classes, error)

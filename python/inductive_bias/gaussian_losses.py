@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from . import _backend, _validation, random
-from ._arrays import Array, array_module, as_array
+from ._arrays import Array, array_module, as_array, check_fits, empty
 from ._backend import _native
 from ._overlap import run_overlapped, run_serial
 from ._progress import progress_bar
@@ -157,6 +157,7 @@ def sample_gaussian_losses(
     if loss not in LOSSES:
         raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
     n_hypotheses = _validation.integer("n_hypotheses", n_hypotheses)
+    check_fits("n_hypotheses", n_hypotheses, xp, dtype)  # before the batch list sized by it
     seed = _validation.seed(seed)
     start = _validation.integer("start", start, 0)
     if start + n_hypotheses > _validation.UINT64_LIMIT:
@@ -187,7 +188,7 @@ def sample_gaussian_losses(
         batch_size = max(block, batch_size // block * block)
         batch_size = min(batch_size, max(span, block))
         batches = [(first, min(batch_size, span - first)) for first in range(0, span, batch_size)]
-        computed = xp.empty(span, dtype=dtype)
+        computed = empty("n_hypotheses", span, xp, dtype)
         # Two sets of buffers: batch i's product runs while batch i+1 is drawn and batch i-1 reduced
         # (on the CPU in a second thread, see _overlap).
         z = [xp.empty((batch_size * k, r), dtype=dtype) for _ in range(2)]

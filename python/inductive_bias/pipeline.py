@@ -1,11 +1,14 @@
 """``inductive_bias``: -log P(test loss <= error) for the hypotheses of any space that fit the training
 data. The one place where the method is chosen.
 
-- ``method="exact"``: spaces with a closed form (kernel spaces) give the generalized chi-squared
+- ``method="exact"``: spaces with a closed form (kernel and trained-network spaces) give the generalized chi-squared
   distribution of the test MSE from their posterior: no sampling, no fit.
 - ``method="sample"``: the published recipe for every space: sample hypotheses, fit a scaled ncx2 to
   their test losses, read its lower tail.
-- ``method="auto"`` (default): exact where the space has a closed form, otherwise sampled.
+- ``method="conditional"``: random-feature spaces: the exact test-MSE distribution given each of
+  ``n_draws`` feature draws, averaged in log space, with a bootstrap over the draws (``conditional``).
+- ``method="auto"`` (default): exact where the space has a closed form, conditional for
+  random-feature spaces that interpolate the training data, otherwise sampled.
 - ``method="both"``: exact, with the sampled answer from the same posterior beside it (``.sampled``).
 
 Every error is read from one posterior, one sampling and one fit.
@@ -24,15 +27,16 @@ import numpy as np
 from . import _backend, _validation
 from ._arrays import Array
 from .bias import bias_from_losses, read_fit
+from .conditional import ConditionalDistribution, conditional_distribution, read_conditional
 from .gchi2 import GeneralizedChi2
 from .ncx2 import ScaledNCX2
 from .posterior import Posterior, posterior_of_targets, training_and_test_targets
 from .sampling import losses_and_restore, posterior_losses
-from .spaces import CallableSpace, KernelSpace, RandomFeatureSpace
+from .spaces import CallableSpace, KernelSpace, RandomFeatureSpace, TrainedNetworkSpace
 
 __all__ = ["METHODS", "InductiveBias", "exact_bias", "inductive_bias"]
 
-METHODS = ("auto", "exact", "sample", "both")
+METHODS = ("auto", "exact", "sample", "both", "conditional")
 """The values ``inductive_bias`` accepts for ``method``."""
 
 
@@ -91,13 +95,15 @@ class InductiveBias:
         The unit of ``value``.
     error : float or ndarray
         The target error(s).
-    method : {"exact", "sample"}
+    method : {"exact", "sample", "conditional"}
         How ``value`` was obtained.
     interval : tuple, ndarray [..., 2] or None
         Sampled answers: the percentile bootstrap interval of the fit, which covers the sampling
-        noise only (not the misfit of the ncx2 model). None for exact answers.
-    distribution : GeneralizedChi2 or ScaledNCX2
-        The exact loss distribution, or the fitted one.
+        noise only (not the misfit of the ncx2 model). Conditional answers: the percentile bootstrap
+        interval over the feature draws, which covers their sampling noise (the conditional
+        probabilities are exact). None for exact answers.
+    distribution : GeneralizedChi2, ScaledNCX2 or ConditionalDistribution
+        The exact loss distribution, the fitted one, or the per-draw conditional ones.
     jitter : float
         Added to the kernel matrix's diagonal, relative to its mean (kernel spaces; 0 otherwise).
     reason : str
@@ -105,7 +111,8 @@ class InductiveBias:
     evaluation : str or ndarray
         Exact answers: the evaluation used per error (``"ruben"``, ``"inversion"``, ``"saddlepoint"``).
     evaluation_error : float or ndarray
-        Exact answers: the evaluation's error estimate on log P.
+        Exact answers: the evaluation's error estimate on log P; conditional answers: the largest of
+        the draws' estimates.
     extrapolated : bool or ndarray
         Sampled answers: the error lies below every sampled loss (the fitted tail is extrapolated).
     empirical_fraction : float, ndarray or None
@@ -181,6 +188,8 @@ class InductiveBias:
         errors = _validation.target_errors(error)
         if self.method == "exact":
             read = _exact(self.distribution, errors, self.unit, _validation.per_nat(self.unit))
+        elif self.method == "conditional":
+            read = _conditional(self.distribution, errors, self.unit, self.confidence)
         else:
             read = _from_estimate(read_fit(self.fit, errors, self.unit, self.confidence), self.losses, {})
         sampled = self.sampled.at(error) if self.sampled is not None else None
@@ -195,7 +204,7 @@ class InductiveBias:
 
 
 def inductive_bias(
-    space: KernelSpace | RandomFeatureSpace | CallableSpace,
+    space: KernelSpace | TrainedNetworkSpace | RandomFeatureSpace | CallableSpace,
     X_train: Array,
     Y_train: Array,
     X_test: Array,
@@ -210,6 +219,7 @@ def inductive_bias(
     client: Any = None,
     task_size: int | None = None,
     progress: bool | Callable = False,
+    n_draws: int = 256,
 ) -> InductiveBias:
     """Compute the inductive bias of a hypothesis space on a task.
 
@@ -219,7 +229,7 @@ def inductive_bias(
 
     Parameters
     ----------
-    space : KernelSpace, RandomFeatureSpace or CallableSpace
+    space : KernelSpace, TrainedNetworkSpace, RandomFeatureSpace or CallableSpace
         The hypothesis space.
     X_train : array [n, d]
         Training inputs. NumPy arrays run on the CPU, CuPy arrays (or CUDA tensors of PyTorch / JAX)
@@ -235,9 +245,14 @@ def inductive_bias(
         Target test MSE(s). One posterior, one sampling and one fit serve every error; results then
         hold one value per error. None: no error yet (``value`` is None); read the result at
         errors later with ``InductiveBias.at``, without recomputing anything.
-    method : {"auto", "exact", "sample", "both"}
-        ``"auto"``: exact for kernel spaces, sampled otherwise. ``"both"``: exact, with the sampled
-        answer from the same posterior in ``.sampled`` (kernel spaces).
+    method : {"auto", "exact", "sample", "both", "conditional"}
+        ``"auto"``: exact for kernel and trained-network spaces, sampled otherwise. ``"both"``:
+        exact, with the sampled answer from the same posterior in ``.sampled`` (those spaces).
+        ``"auto"`` answers a ``RandomFeatureSpace`` with at least as many features (+ bias) as
+        training points by ``"conditional"``: the exact test-MSE distribution given each of
+        ``n_draws`` feature draws, ``log P = logsumexp_i log P(loss <= error | draw i) - log n_draws``,
+        with a bootstrap interval over the draws; unbiased in ``P``, no fit and no tail
+        extrapolation (:func:`conditional_distribution`).
     unit : {"bits", "nats"}
         Unit of the result.
     n_hypotheses : int
@@ -250,12 +265,14 @@ def inductive_bias(
     confidence : float
         Coverage of the sampled interval.
     client : dask.distributed.Client, optional
-        Runs the sampling on a cluster, bitwise as in one process.
+        Runs the sampling (or the feature draws) on a cluster, bitwise as in one process.
     task_size : int, optional
-        Hypotheses per Dask task (default: from the space's cost).
+        Hypotheses (feature draws) per Dask task (default: from the space's cost).
     progress : bool or callable
         A progress bar (tqdm) over the sampled hypotheses, shown when stderr is a terminal; a
         callable is called as ``progress(done, total)`` instead. Off by default.
+    n_draws : int
+        Feature draws of the conditional method.
 
     Returns
     -------
@@ -279,20 +296,33 @@ def inductive_bias(
     >>> r.method, r.bits.shape, bool(0 < r.bits[0] < r.bits[1])
     ('exact', (2,), True)
     """
-    if not isinstance(space, (KernelSpace, RandomFeatureSpace, CallableSpace)):
+    if not isinstance(space, (KernelSpace, TrainedNetworkSpace, RandomFeatureSpace, CallableSpace)):
         raise TypeError(
-            f"space: expected a KernelSpace, RandomFeatureSpace or CallableSpace, got {type(space).__name__}"
+            "space: expected a KernelSpace, TrainedNetworkSpace, RandomFeatureSpace or CallableSpace, "
+            f"got {type(space).__name__}"
         )
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
-    closed_form = isinstance(space, KernelSpace)
+    closed_form = isinstance(space, (KernelSpace, TrainedNetworkSpace))
+    if method == "conditional" and not isinstance(space, RandomFeatureSpace):
+        raise ValueError(
+            f"method: 'conditional' needs a RandomFeatureSpace (hypotheses Gaussian given random features), "
+            f"got a {type(space).__name__}"
+        )
     if method in ("exact", "both") and not closed_form:
         raise ValueError(
-            f"method: {method!r} needs a space with a closed-form loss distribution (a KernelSpace); "
+            f"method: {method!r} needs a space with a closed-form loss distribution "
+            f"(a KernelSpace or TrainedNetworkSpace); "
             f"a {type(space).__name__} is answered by method='sample'"
         )
     if method == "auto":
         method = "exact" if closed_form else "sample"
+        # Random features: the conditional estimate is unbiased in P and (Rao-Blackwell) varies less per
+        # draw than a sampled hypothesis, with no fit to misfit (benchmarks/bench_conditional.py).
+        # Narrower than the training set it only counts least-squares losses: sample-and-fit stays.
+        if isinstance(space, RandomFeatureSpace):
+            n_train = _validation.points("X_train", X_train)[0].shape[0]  # named errors for bad input
+            method = "conditional" if space.width + 1 >= n_train else "sample"
     per_nat = _validation.per_nat(unit)  # validated before any work
     errors = None if error is None else _validation.target_errors(error)
     seed = _validation.seed(seed)  # once: a Generator is advanced once per call
@@ -301,6 +331,27 @@ def inductive_bias(
     confidence = _validation.probability("confidence", confidence)
     if not (isinstance(progress, bool) or callable(progress)):
         raise TypeError(f"progress: expected True, False or a callable (done, total), got {type(progress).__name__}")
+    if method == "conditional" and isinstance(space, RandomFeatureSpace):  # (checked above: narrows the type)
+        begin = time.perf_counter()
+        mixture = conditional_distribution(
+            space,
+            X_train,
+            Y_train,
+            X_test,
+            Y_test,
+            n_draws=n_draws,
+            seed=seed,
+            n_boot=n_boot,
+            client=client,
+            task_size=task_size,
+            progress=progress,
+        )
+        timings = {"draws_s": time.perf_counter() - begin}
+        begin = time.perf_counter()
+        result = _conditional(mixture, errors, unit, confidence)
+        timings["tail_s"] = time.perf_counter() - begin
+        result.timings = timings
+        return result
     if not closed_form:
         begin = time.perf_counter()
         losses, restore = losses_and_restore(
@@ -394,6 +445,28 @@ def _from_estimate(estimate, losses, timings: dict) -> InductiveBias:
         losses=losses,
         timings=timings,
         fit=estimate.fit,
+    )
+
+
+def _conditional(
+    distribution: ConditionalDistribution, errors: np.ndarray | None, unit: str, confidence: float
+) -> InductiveBias:
+    if errors is None:
+        return InductiveBias(
+            None, unit, None, "conditional", None, distribution, jitter=distribution.jitter, confidence=confidence
+        )
+    read = read_conditional(distribution, errors, unit, confidence)
+    return InductiveBias(
+        read.value,
+        unit,
+        read.error,
+        "conditional",
+        read.interval,
+        distribution,
+        jitter=distribution.jitter,
+        reason=read.reason,
+        evaluation_error=read.evaluation_error,
+        confidence=confidence,
     )
 
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _backend, _validation, reliability
-from ._arrays import LARGE_JITTER, Array, array_module, as_array, cholesky_with_jitter, to_host
+from ._arrays import LARGE_JITTER, Array, array_module, as_array, cholesky_with_jitter, eigh, to_host
 from .covariance import kernel_matrix
 from .gchi2 import GeneralizedChi2
+from .spaces import KernelSpace, TrainedNetworkSpace
 
 __all__ = ["Posterior", "posterior", "training_and_test_targets"]
 
@@ -23,7 +24,9 @@ def training_and_test_targets(Y_train, Y_test, n_train: int, n_test: int, xp):
     """Make the target matrices ``[n, k]`` of the training and the test set together.
 
     Integer labels become one-hot targets over the classes of train and test together (as in the
-    published method); real targets are used as they are.
+    published method): labels 0 .. C-1 as they are, any other integer labels by their rank among the
+    distinct labels of both sets (as the .csv reader and ``class_separation`` do); real targets are
+    used as they are.
 
     Parameters
     ----------
@@ -55,7 +58,7 @@ def training_and_test_targets(Y_train, Y_test, n_train: int, n_test: int, xp):
     labels = [to_host(as_array(name, Y)[0]) for name, Y in (("Y_train", Y_train), ("Y_test", Y_test))]
     classes = None
     if all(y.ndim == 1 and y.dtype.kind in "iu" for y in labels) and labels[0].size and labels[1].size:
-        classes = int(max(y.max() for y in labels)) + 1
+        (Y_train, Y_test), classes = _validation.label_codes(labels)  # sparse labels: not a vast one-hot
     targets_train = _validation.targets("Y_train", Y_train, n_train, xp, classes)
     targets_test = _validation.targets("Y_test", Y_test, n_test, xp, classes)
     if targets_train.shape[1] != targets_test.shape[1]:
@@ -65,7 +68,7 @@ def training_and_test_targets(Y_train, Y_test, n_train: int, n_test: int, xp):
 
 @dataclass
 class Posterior:
-    """The Gaussian-process posterior of a kernel space on the test points.
+    """The Gaussian posterior of a kernel space (or of trained wide networks) on the test points.
 
     Returned by :func:`posterior`. A hypothesis on the test points is ``mean + factor() @ z`` with
     standard normal ``z``.
@@ -85,7 +88,8 @@ class Posterior:
         The posterior covariance (shared by the outputs) as ``U diag(lambda) U^T``, eigenvalues
         clamped at 0.
     jitter : float
-        Added to the diagonal of ``K(X, X)``, relative to its mean diagonal (0 when none was needed).
+        Added to the diagonal of ``K(X, X)`` (of the neural tangent kernel matrix for a
+        ``TrainedNetworkSpace``), relative to its mean diagonal (0 when none was needed).
     null_tolerance : float
         Eigenvalues at or below it count as 0: directions no hypothesis can move.
 
@@ -150,16 +154,18 @@ def posterior(space, X_train: Array, Y_train: Array, X_test: Array) -> Posterior
 
     Cholesky of ``K(X, X)`` with the smallest jitter that succeeds (0, then 1e-12 .. 1e-1 times its
     mean diagonal), triangular solves (no inverse), and the eigendecomposition of the posterior
-    covariance.
+    covariance. For a ``TrainedNetworkSpace`` the same for the distribution of the trained networks
+    on ``X_test``, with the neural tangent kernel matrix ``Theta(X, X)`` in the place of ``K(X, X)``.
 
     Parameters
     ----------
-    space : KernelSpace
-        The covariance function of the GP.
+    space : KernelSpace or TrainedNetworkSpace
+        The covariance function of the GP, or the trained wide networks.
     X_train : array [n, d]
         Training inputs.
     Y_train : array [n] of int labels, or [n, k] of real targets
-        Labels become one-hot targets over ``largest label + 1`` classes.
+        Labels become one-hot targets over ``largest label + 1`` classes (refused when most of them
+        would be empty: give labels 0 .. C-1; ``inductive_bias`` maps any labels itself).
     X_test : array [t, d]
         Test inputs. NumPy arrays run on the CPU, CuPy arrays on their GPU (all on one device).
 
@@ -173,6 +179,13 @@ def posterior(space, X_train: Array, Y_train: Array, X_test: Array) -> Posterior
     ValueError
         When the kernel matrix is not positive definite even with the largest jitter.
 
+    Warns
+    -----
+    JitterWarning
+        When the factored matrix needed a jitter of 1e-6 of its mean diagonal or more; for a
+        ``TrainedNetworkSpace`` also when its covariance had eigenvalues below -1e-6 of its scale
+        (clamped at 0).
+
     Examples
     --------
     >>> import numpy as np, inductive_bias as ib
@@ -181,6 +194,8 @@ def posterior(space, X_train: Array, Y_train: Array, X_test: Array) -> Posterior
     >>> np.allclose(post.mean, [[1, 0], [0, 1]]), bool(post.eigenvalues.max() < 1e-12)
     (True, True)
     """
+    if not isinstance(space, (KernelSpace, TrainedNetworkSpace)):
+        raise TypeError(f"space: expected a KernelSpace or TrainedNetworkSpace, got {type(space).__name__}")
     X_train, xp, _ = _validation.points("X_train", X_train)
     X_test, test_xp, _ = _validation.points("X_test", X_test)
     if test_xp is not xp:
@@ -196,6 +211,10 @@ def posterior(space, X_train: Array, Y_train: Array, X_test: Array) -> Posterior
 
 def posterior_of_targets(space, X_train, targets_train, X_test) -> Posterior:
     """``posterior`` on checked NumPy or CuPy arrays, with targets [n, k] already made (the current device)."""
+    if isinstance(space, TrainedNetworkSpace):
+        return _trained_network_posterior(space, X_train, targets_train, X_test)
+    if not isinstance(space, KernelSpace):
+        raise TypeError(f"space: expected a KernelSpace or TrainedNetworkSpace, got {type(space).__name__}")
     xp = array_module(X_train)
     params = space.resolved(X_train)
     K = kernel_matrix(space, X_train, X_train, params)
@@ -217,16 +236,81 @@ def posterior_of_targets(space, X_train, targets_train, X_test) -> Posterior:
     mean = A.T @ solve(L, targets_train)  # K(X*, X) K^-1 Y
     covariance = K_test - A.T @ A
     covariance = 0.5 * (covariance + covariance.T)
-    eigenvalues, eigenvectors = xp.linalg.eigh(covariance)
+    eigenvalues, eigenvectors = eigh(covariance)
     top = float(eigenvalues.max()) if eigenvalues.size else 0.0
     tolerance = max(top, 0.0) * covariance.shape[0] * np.finfo(np.float64).eps
     return Posterior(mean, xp.maximum(eigenvalues, 0.0), eigenvectors, jitter, tolerance)
 
 
+def _trained_network_posterior(space, X_train, targets_train, X_test) -> Posterior:
+    """The test predictions of infinitely wide networks trained to convergence (Lee et al. 2019).
+
+    A trained network is ``f0(T) + Theta(T, X) Theta^-1 (Y - f0(X))`` with ``f0`` the network at
+    initialization, a GP with the NNGP kernel ``K``. With ``Theta = L L^T``, ``A = L^-1 Theta(X, T)``,
+    ``C = L^-1 K(X, T)`` and ``G = L^-1 K(X, X) L^-T`` (lower solves only): mean ``A^T L^-1 Y`` and
+    covariance ``K(T, T) + A^T G A - A^T C - C^T A``.
+    """
+    xp = array_module(X_train)
+    nngp, ntk = space.nngp(), space.ntk()
+    params = nngp.resolved(X_train)  # the NTK takes the same parameters
+    Theta, Theta_cross = kernel_matrix(ntk, X_train, X_train, params), kernel_matrix(ntk, X_train, X_test, params)
+    K, K_cross = kernel_matrix(nngp, X_train, X_train, params), kernel_matrix(nngp, X_train, X_test, params)
+    K_test = kernel_matrix(nngp, X_test, X_test, params)
+    L, jitter = cholesky_with_jitter(
+        Theta,
+        "X_train: the neural tangent kernel matrix is not positive definite even with a jitter of "
+        "0.1 x its mean diagonal (duplicate training inputs with different targets?)",
+    )
+    if jitter >= LARGE_JITTER:
+        reliability.warn(
+            reliability.JitterWarning,
+            f"X_train: the neural tangent kernel matrix needed a jitter of {jitter:g} x its mean diagonal to factor: "
+            f"the trained networks fit the training data only approximately (near-duplicate inputs?)",
+        )
+    solve = triangular_solver(xp)
+    A = solve(L, Theta_cross)
+    C = solve(L, K_cross)
+    G = solve(L, solve(L, K).T)
+    mean = A.T @ solve(L, targets_train)
+    moved = A.T @ (G @ A)  # the covariance that training adds: of Theta(T, X) Theta^-1 f0(X)
+    cross = A.T @ C
+    covariance = K_test + moved - cross - cross.T
+    covariance = 0.5 * (covariance + covariance.T)
+    eigenvalues, eigenvectors = eigh(covariance)
+    # The covariance is a difference of terms up to (sqrt(max K_test) + sqrt(max moved))^2 in size
+    # (Cauchy-Schwarz): rounding leaves eigenvalues of t eps times that around 0.
+    scale = (float(xp.sqrt(xp.diagonal(K_test).max())) + float(xp.sqrt(xp.maximum(xp.diagonal(moved), 0.0).max()))) ** 2
+    tolerance = scale * covariance.shape[0] * np.finfo(np.float64).eps
+    lowest = float(eigenvalues.min()) if eigenvalues.size else 0.0
+    if lowest < -1e-6 * scale and scale > 0:
+        reliability.warn(
+            reliability.JitterWarning,
+            f"X_train: the covariance of the trained networks has an eigenvalue of {lowest:g} ({lowest / scale:.2g} "
+            f"of its scale), clamped at 0: the neural tangent kernel matrix is too ill-conditioned for the solve "
+            f"(near-duplicate inputs?)",
+        )
+    return Posterior(mean, xp.maximum(eigenvalues, 0.0), eigenvectors, jitter, tolerance)
+
+
+_SOLVE_FLOPS = 2**32  # per SciPy call: a fraction of a second, so that Ctrl-C is seen between calls
+
+
 def triangular_solver(xp):
-    """``solve(L, B) = L^-1 B`` for lower-triangular ``L`` on NumPy (SciPy) or CuPy."""
-    if xp is np:
-        from scipy.linalg import solve_triangular
-    else:
-        from cupyx.scipy.linalg import solve_triangular
-    return lambda L, B: solve_triangular(L, B, lower=True)
+    """``solve(L, B) = L^-1 B`` for lower-triangular ``L`` on NumPy (SciPy) or CuPy.
+
+    SciPy holds the GIL during the solve, so on the CPU a wide ``B`` is solved in blocks of columns:
+    Python sees Ctrl-C between blocks.
+    """
+    if xp is not np:
+        from cupyx.scipy.linalg import solve_triangular as solve_on_gpu
+
+        return lambda L, B: solve_on_gpu(L, B, lower=True)
+    from scipy.linalg import solve_triangular
+
+    def solve(L, B):
+        block = max(1, _SOLVE_FLOPS // max(L.shape[0] ** 2, 1))
+        if B.ndim == 1 or B.shape[1] <= block:
+            return solve_triangular(L, B, lower=True)
+        return np.hstack([solve_triangular(L, B[:, i : i + block], lower=True) for i in range(0, B.shape[1], block)])
+
+    return solve

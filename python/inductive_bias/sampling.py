@@ -13,18 +13,28 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _backend, _dask, _validation, reliability
-from ._arrays import LARGE_JITTER, Array, array_module, as_array, cholesky_with_jitter, to_host
+from ._arrays import (
+    LARGE_JITTER,
+    Array,
+    array_module,
+    as_array,
+    check_fits,
+    cholesky_with_jitter,
+    empty,
+    fits_in_memory,
+    to_host,
+)
 from ._backend import cuda_available
 from ._progress import progress_bar
 from .gaussian_losses import LOSSES, canonical_block, gpu_blocks_per_product, sample_gaussian_losses, sampler_ops
 from .posterior import posterior_of_targets, training_and_test_targets
-from .spaces import CallableSpace, KernelSpace, RandomFeatureSpace
+from .spaces import CallableSpace, KernelSpace, RandomFeatureSpace, TrainedNetworkSpace
 
 __all__ = ["posterior_losses", "sample_losses"]
 
 
 def sample_losses(
-    space: KernelSpace | RandomFeatureSpace | CallableSpace,
+    space: KernelSpace | TrainedNetworkSpace | RandomFeatureSpace | CallableSpace,
     X_train: Array,
     Y_train: Array,
     X_test: Array,
@@ -41,12 +51,13 @@ def sample_losses(
 ) -> Array:
     """Sample hypotheses of any space that fit the training data, and return their test losses.
 
-    Kernel spaces sample their posterior through the Gaussian sampler; random-feature networks are
-    drawn and fitted in batches; callable spaces run the user's code once per hypothesis.
+    Kernel and trained-network spaces sample their posterior through the Gaussian sampler;
+    random-feature networks are drawn and fitted in batches; callable spaces run the user's code once
+    per hypothesis.
 
     Parameters
     ----------
-    space : KernelSpace, RandomFeatureSpace or CallableSpace
+    space : KernelSpace, TrainedNetworkSpace, RandomFeatureSpace or CallableSpace
         The hypothesis space to sample.
     X_train : array [n, d]
         Training inputs (NumPy, CuPy, or any DLPack producer such as PyTorch or JAX).
@@ -111,7 +122,7 @@ def sample_losses(
 
 
 def losses_and_restore(
-    space: KernelSpace | RandomFeatureSpace | CallableSpace,
+    space: KernelSpace | TrainedNetworkSpace | RandomFeatureSpace | CallableSpace,
     X_train: Array,
     Y_train: Array,
     X_test: Array,
@@ -130,9 +141,10 @@ def losses_and_restore(
     and the function that turns them into the caller's array type."""
     if loss not in LOSSES:
         raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
-    if not isinstance(space, (KernelSpace, RandomFeatureSpace, CallableSpace)):
+    if not isinstance(space, (KernelSpace, TrainedNetworkSpace, RandomFeatureSpace, CallableSpace)):
         raise TypeError(
-            f"space: expected a KernelSpace, RandomFeatureSpace or CallableSpace, got {type(space).__name__}"
+            "space: expected a KernelSpace, TrainedNetworkSpace, RandomFeatureSpace or CallableSpace, "
+            f"got {type(space).__name__}"
         )
     n_hypotheses = _validation.integer("n_hypotheses", n_hypotheses)
     seed = _validation.seed(seed)
@@ -140,11 +152,15 @@ def losses_and_restore(
     X_test, _, _ = _validation.points("X_test", X_test)
     if X_test.shape[1] != X_train.shape[1]:
         raise ValueError(f"X_test: expected {X_train.shape[1]} features, got {X_test.shape[1]}")
+    check_fits("n_hypotheses", n_hypotheses, xp)  # before any work sized by it (posterior, batches)
+    if client is not None:  # a cluster's losses are gathered on the host
+        check_fits("n_hypotheses", n_hypotheses, np)
     start = _validation.integer("start", start, 0)
     if start + n_hypotheses > _validation.UINT64_LIMIT:
         raise ValueError("start: start + n_hypotheses must not exceed 2^64 (hypothesis indices are 64-bit)")
     if batch_size is not None:
         batch_size = _validation.integer("batch_size", batch_size, 1)
+    device = _validation.client_device(device, client)
     for name, array in (("X_test", X_test), ("Y_train", Y_train), ("Y_test", Y_test)):
         _backend.same_device(name, array, X_train, "X_train")
     if isinstance(space, RandomFeatureSpace) and space.width + 1 < X_train.shape[0]:
@@ -155,7 +171,7 @@ def losses_and_restore(
         )
     with _backend.on_device(X_train):
         targets_train, targets_test = training_and_test_targets(Y_train, Y_test, X_train.shape[0], X_test.shape[0], xp)
-        if isinstance(space, KernelSpace):
+        if isinstance(space, (KernelSpace, TrainedNetworkSpace)):  # Gaussian: drawn from the posterior
             post = posterior_of_targets(space, X_train, targets_train, X_test)
             losses = posterior_losses(
                 post, targets_test, n_hypotheses, seed, loss, progress, start, client, task_size, device
@@ -325,8 +341,9 @@ def _random_feature_losses(
     n, d = X_train.shape
     k = Y_train.shape[1]
     per_hypothesis = 8 * (n + X_test.shape[0]) * (space.width + 1) + 8 * min(n, space.width + 1) ** 2
+    fits_in_memory("width", per_hypothesis, xp is np, "one network's features need")
     batch_size = batch_size or max(1, min(64, (256 * 2**20) // per_hypothesis))
-    losses = xp.empty(n_hypotheses)
+    losses = empty("n_hypotheses", n_hypotheses, xp)
     with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
         for first in range(0, n_hypotheses, batch_size):
             size = min(batch_size, n_hypotheses - first)
@@ -334,7 +351,13 @@ def _random_feature_losses(
             train = space.features(X_train, layers)  # [B, n, width + 1]
             test = space.features(X_test, layers)  # [B, t, width + 1]
             predictions = _fit_output_layer(train, test, layers[-1], Y_train)
-            losses[first : first + size] = _reduce(predictions, Y_test, loss)
+            batch_losses = _reduce(predictions, Y_test, loss)
+            if not bool(xp.isfinite(batch_losses).all()):  # the features grow like weight_var^(depth / 2)
+                raise ValueError(
+                    f"weight_var: the networks' outputs overflow float64 (weight_var={space.weight_var:g}, "
+                    f"bias_var={space.bias_var:g}, depth={space.depth}); use smaller variances or rescale the inputs"
+                )
+            losses[first : first + size] = batch_losses
             bar.update(size)
     return losses
 
@@ -397,17 +420,25 @@ def _cholesky_solve(factor, rhs, xp):
 
 def _callable_losses(space, Y_test, n_hypotheses, seed, loss, progress, start=0):
     t, k = Y_test.shape
-    losses = np.empty(n_hypotheses)
+    losses = empty("n_hypotheses", n_hypotheses, np)
     with progress_bar(n_hypotheses, "hypotheses", progress, unit="hyp") as bar:
         for i in range(n_hypotheses):
-            predictions, _ = as_array("predictions", space.fn(CallableSpace.hypothesis_seed(seed, start + i)))
-            predictions = to_host(predictions).astype(np.float64)
+            predictions = to_host(as_array("fn", space.fn(CallableSpace.hypothesis_seed(seed, start + i)))[0])
+            if predictions.dtype.kind not in "biuf":
+                raise TypeError(f"fn: returned predictions of dtype {predictions.dtype}, expected real numbers")
+            predictions = predictions.astype(np.float64)
             if predictions.ndim == 1 and k == 1:
                 predictions = predictions[:, None]
             if predictions.shape != (t, k):
-                raise ValueError(f"predictions: fn returned shape {predictions.shape}, expected [{t}, {k}]")
+                raise ValueError(f"fn: returned predictions of shape {predictions.shape}, expected [{t}, {k}]")
             if not np.isfinite(predictions).all():
-                raise ValueError(f"predictions: fn returned NaN or infinity for hypothesis {i}")
+                raise ValueError(f"fn: returned NaN or infinity for hypothesis {i}")
+            largest = float(np.abs(predictions).max())
+            if largest > _validation.LARGEST_VALUE:  # as for the targets: squared errors would overflow
+                raise ValueError(
+                    f"fn: returned predictions reaching {largest:g} for hypothesis {i}, whose squared errors overflow "
+                    f"in double precision; rescale the predictions and targets"
+                )
             losses[i] = _reduce(predictions[None], Y_test, loss)[0]
             bar.update(1)
     return losses

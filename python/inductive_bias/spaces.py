@@ -3,6 +3,8 @@
 - ``KernelSpace``: draws of a Gaussian process with a given covariance function, conditioned on the
   training data (noise free). Its test MSE has a closed form (a generalized chi-squared), so
   ``inductive_bias`` answers exactly.
+- ``TrainedNetworkSpace``: infinitely wide MLPs trained by gradient descent to convergence from a
+  random initialization (the neural tangent kernel). Gaussian on the test set, so exact too.
 - ``RandomFeatureSpace``: ReLU networks whose hidden layers are drawn at random and whose output
   layer is fitted to the training data by the minimum-norm change from its random initialization
   (what gradient descent from that initialization converges to). Each hypothesis is then an exact
@@ -19,22 +21,13 @@ import math
 from typing import Callable
 
 from . import _validation, random
-from ._arrays import Array, array_module
-from .covariance import STATIONARY, median_distance, native_kernel
+from ._arrays import Array, array_module, fits_in_memory
+from .covariance import MAX_DEPTH, NETWORK_KERNELS, PARAMETERS, STATIONARY, checked_params, median_distance
 
-__all__ = ["CallableSpace", "KernelSpace", "RandomFeatureSpace"]
+__all__ = ["CallableSpace", "KernelSpace", "RandomFeatureSpace", "TrainedNetworkSpace"]
 
-MAX_DEPTH = 10_000  # hidden layers of the nngp_relu kernel (each is one recursion step per matrix entry)
-_PARAMETERS = {
-    "rbf": {"variance"},
-    "laplacian": {"variance"},
-    "matern12": {"variance"},
-    "matern32": {"variance"},
-    "matern52": {"variance"},
-    "polynomial": {"gamma", "coef0", "degree"},
-    "linear": {"coef0"},
-    "nngp_relu": {"depth", "weight_var", "bias_var"},
-}
+_ACTIVATIONS = ("relu", "erf")  # of TrainedNetworkSpace: its kernels are f"nngp_{activation}", f"ntk_{activation}"
+_PARAMETERS = PARAMETERS  # the one table, in covariance.py
 
 
 class KernelSpace:
@@ -50,9 +43,15 @@ class KernelSpace:
         ``"matern52"`` (all with ``lengthscale`` and ``variance``), ``"polynomial"``
         (``(gamma x.y + coef0)^degree``), ``"linear"`` (``x.y + coef0``), ``"nngp_relu"`` (the
         arc-cosine kernel of an infinitely wide ReLU MLP with ``depth`` hidden layers, weight variance
-        ``weight_var`` / fan-in and bias variance ``bias_var``).
-    lengthscale : float or "median"
-        Stationary kernels only; ``"median"`` is the median pairwise distance of the training inputs.
+        ``weight_var`` / fan-in and bias variance ``bias_var``), ``"ntk_relu"`` (the neural tangent
+        kernel of the same network), ``"nngp_erf"`` and ``"ntk_erf"`` (the same with ``erf``
+        activations). The network kernels are those of neural-tangents'
+        ``stax.serial(Dense(W_std, b_std), *[act, Dense(W_std, b_std)] * depth)`` in its NTK
+        parametrization (``act`` = ``stax.Relu()`` or ``stax.Erf()``), with ``weight_var = W_std**2``
+        and ``bias_var = b_std**2``; ``weight_var=2`` is the He initialization of ReLU networks.
+    lengthscale : float or "median", optional
+        Stationary kernels only (default 1.0; refused for the others, like any parameter a kernel does
+        not take); ``"median"`` is the median pairwise distance of the training inputs.
     **params
         The kernel's other parameters: ``variance``; ``gamma``, ``coef0``, ``degree``; ``depth``,
         ``weight_var``, ``bias_var``.
@@ -69,26 +68,15 @@ class KernelSpace:
     KernelSpace('nngp_relu', depth=2)
     """
 
-    def __init__(self, kernel: str = "rbf", lengthscale: float | str = 1.0, **params):
-        native_kernel(kernel)  # a known name
-        unknown = set(params) - _PARAMETERS[kernel]
-        if unknown:
-            raise ValueError(
-                f"params: {sorted(unknown)} do not apply to the {kernel} kernel "
-                f"(it takes {sorted(_PARAMETERS[kernel])})"
-            )
-        if kernel in STATIONARY and not (isinstance(lengthscale, str) and lengthscale == "median"):
-            lengthscale = _validation.number("lengthscale", lengthscale)
-        for name in ("variance", "gamma", "weight_var"):
-            if name in params:
-                params[name] = _validation.number(name, params[name])
-        for name in ("coef0", "bias_var"):
-            if name in params:
-                params[name] = _validation.number(name, params[name], allow_low=True)
-        if "degree" in params:
-            params["degree"] = float(_validation.integer("degree", params["degree"], 1))
-        if "depth" in params:  # the arc-cosine recursion converges to a constant long before 10^4 layers
-            params["depth"] = _validation.integer("depth", params["depth"], 1, MAX_DEPTH + 1)
+    def __init__(self, kernel: str = "rbf", lengthscale: float | str | None = None, **params):
+        params = checked_params(kernel, params)
+        if kernel in STATIONARY:
+            if lengthscale is None:
+                lengthscale = 1.0
+            elif not (isinstance(lengthscale, str) and lengthscale == "median"):
+                lengthscale = _validation.number("lengthscale", lengthscale)
+        elif lengthscale is not None:  # refused like any other parameter the kernel does not take
+            raise ValueError(f"lengthscale: does not apply to the {kernel} kernel (only to {sorted(STATIONARY)})")
         self.kernel, self.lengthscale, self.params = kernel, lengthscale, params
 
     def __repr__(self) -> str:
@@ -102,20 +90,23 @@ class KernelSpace:
         Parameters
         ----------
         X_train : array [n, d]
-            NumPy or CuPy; resolves ``lengthscale="median"`` and the input dimension of ``nngp_relu``.
+            NumPy or CuPy; resolves ``lengthscale="median"`` and the input dimension of the network kernels.
 
         Returns
         -------
         dict
             Parameter name -> value, as the native covariance functions take them.
         """
+        X_train, _, _ = _validation.points("X_train", X_train)
         native = dict(self.params)
         if self.kernel in STATIONARY:
             lengthscale = self.lengthscale
             if lengthscale == "median":
+                if X_train.shape[0] < 2:
+                    raise ValueError("X_train: lengthscale='median' needs at least two training points")
                 lengthscale = median_distance(X_train)
             native["lengthscale"] = float(lengthscale)
-        if self.kernel == "nngp_relu":
+        if self.kernel in NETWORK_KERNELS:
             native["input_dim"] = float(X_train.shape[1])
         return native
 
@@ -258,6 +249,7 @@ class RandomFeatureSpace:
         if first + count > _validation.UINT64_LIMIT:
             raise ValueError("count: first + count must not exceed 2^64 (hypothesis indices are 64-bit)")
         sizes = [inputs] + [self.width] * self.depth + [outputs]
+        fits_in_memory("width", count * total * 8, device == "cpu")  # before the draw (a huge width)
         z = random.normal_streams(count, total, seed, first, _validation.device(device))
         layers, start = [], 0
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
@@ -304,6 +296,103 @@ class RandomFeatureSpace:
         xp.multiply(h, math.sqrt(self.weight_var / self.width), out=out[..., : self.width])
         out[..., self.width] = math.sqrt(self.bias_var)
         return out
+
+
+class TrainedNetworkSpace:
+    """Infinitely wide MLPs trained by gradient descent to convergence on the training MSE.
+
+    Every network starts from its own random initialization and is trained by gradient flow on the
+    squared error of the training data until it fits it (infinite training time). In the infinite
+    width limit its test predictions are Gaussian (Lee et al., "Wide Neural Networks of Any Depth
+    Evolve as Linear Models Under Gradient Descent", NeurIPS 2019), with mean
+    ``Theta(T, X) Theta^-1 Y`` and covariance
+    ``K(T, T) + Theta(T, X) Theta^-1 K(X, X) Theta^-1 Theta(X, T) - (Theta(T, X) Theta^-1 K(X, T) + transpose)``
+    on the test points ``T``: ``K`` is the NNGP kernel (the network at initialization) and ``Theta``
+    the neural tangent kernel. The test MSE is therefore a generalized chi-squared and
+    ``inductive_bias`` answers exactly, as for a ``KernelSpace``.
+
+    The network is neural-tangents' ``stax.serial(Dense(W_std, b_std), *[act, Dense(W_std, b_std)] * depth)``
+    in the NTK parametrization (a layer computes ``W_std / sqrt(fan_in) W h + b_std b`` with standard
+    normal ``W``, ``b``, all of which are trained), ``act`` its ``Relu()`` or ``Erf()``, with
+    ``weight_var = W_std**2`` and ``bias_var = b_std**2``: the network of ``KernelSpace("nngp_relu")``
+    and of ``RandomFeatureSpace``, now with every layer trained.
+
+    Parameters
+    ----------
+    depth : int
+        Hidden layers.
+    weight_var, bias_var : float
+        Weight variance (times 1 / fan-in) and bias variance of every layer.
+    activation : {"relu", "erf"}
+        The activation of the hidden layers.
+
+    Raises
+    ------
+    ValueError
+        An out-of-range depth or variance, or an unknown activation (named).
+
+    Examples
+    --------
+    >>> import numpy as np, inductive_bias as ib
+    >>> space = ib.TrainedNetworkSpace(depth=2)
+    >>> space.ntk()
+    KernelSpace('ntk_relu', depth=2, weight_var=2.0, bias_var=0.0)
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> post = ib.posterior(space, X[:2], np.array([[1.0], [-1.0]]), X)
+    >>> np.round(post.mean.ravel(), 6).tolist()[:2]  # trained networks fit the training data
+    [1.0, -1.0]
+    """
+
+    def __init__(self, depth: int = 1, weight_var: float = 2.0, bias_var: float = 0.0, activation: str = "relu"):
+        self.depth = _validation.integer("depth", depth, 1, MAX_DEPTH + 1)
+        self.weight_var = _validation.number("weight_var", weight_var)
+        self.bias_var = _validation.number("bias_var", bias_var, allow_low=True)
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"activation: expected one of {_ACTIVATIONS}, got {activation!r}")
+        self.activation = activation
+
+    def __repr__(self) -> str:
+        return (
+            f"TrainedNetworkSpace(depth={self.depth}, weight_var={self.weight_var:g}, bias_var={self.bias_var:g}, "
+            f"activation={self.activation!r})"
+        )
+
+    def nngp(self) -> KernelSpace:
+        """Return the kernel of the networks at initialization (the NNGP kernel) as a kernel space.
+
+        Returns
+        -------
+        KernelSpace
+            ``"nngp_relu"`` or ``"nngp_erf"`` with this space's depth and variances: the Bayesian
+            (untrained, conditioned) counterpart of this space.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> ib.TrainedNetworkSpace(activation="erf").nngp()
+        KernelSpace('nngp_erf', depth=1, weight_var=2.0, bias_var=0.0)
+        """
+        return KernelSpace(
+            f"nngp_{self.activation}", depth=self.depth, weight_var=self.weight_var, bias_var=self.bias_var
+        )
+
+    def ntk(self) -> KernelSpace:
+        """Return the neural tangent kernel of the networks as a kernel space.
+
+        Returns
+        -------
+        KernelSpace
+            ``"ntk_relu"`` or ``"ntk_erf"`` with this space's depth and variances.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> ib.TrainedNetworkSpace(depth=3, bias_var=0.1).ntk()
+        KernelSpace('ntk_relu', depth=3, weight_var=2.0, bias_var=0.1)
+        """
+        return KernelSpace(
+            f"ntk_{self.activation}", depth=self.depth, weight_var=self.weight_var, bias_var=self.bias_var
+        )
 
 
 class CallableSpace:
@@ -363,5 +452,7 @@ class CallableSpace:
         ...     ib.CallableSpace.hypothesis_seed(0, 2)
         True
         """
+        seed = _validation.seed(seed)
+        index = _validation.integer("index", index, 0, _validation.UINT64_LIMIT)
         low, high = random.uint32(2, seed=seed, stream=index)
         return int(low) | (int(high) << 32)
