@@ -1,8 +1,9 @@
 """Which model class needs the least additional inductive bias on digits?
 
 RBF and Laplacian kernels (median lengthscale), the infinitely wide one-hidden-layer ReLU network
-(NNGP, exact) and finite random-feature ReLU networks of two widths (sampled, with bootstrap
-intervals), on scikit-learn's digits (pixels / 16; 1000 train, 797 test; test MSE on one-hot labels).
+(NNGP, exact) and finite random-feature ReLU networks of two widths (conditionally exact over
+feature draws, with bootstrap intervals), on scikit-learn's digits (pixels / 16; 1000 train, 797 test;
+test MSE on one-hot labels). `model_classes.py` is the fuller comparison (trained networks too).
 
     python examples/compare_digits.py [--plot comparison.png]
 """
@@ -17,7 +18,7 @@ from inductive_bias.datasets import load_task
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--plot", help="write bits vs error per space to this PNG")
-    parser.add_argument("--n-hypotheses", type=int, default=200)
+    parser.add_argument("--n-draws", type=int, default=32, help="feature draws per random-feature space")
     args = parser.parse_args()
     task = load_task()  # the built-in digits task: pixels / 16, 1000 train, 797 test
     spaces = {
@@ -35,7 +36,7 @@ def main():
         task.X_test,
         task.y_test,
         errors=[0.016, 0.014, 0.012, 0.0085],
-        n_hypotheses=args.n_hypotheses,
+        n_draws=args.n_draws,
         n_boot=100,
         seed=0,
     )

@@ -20,7 +20,7 @@ Nearly all the time goes to the random-feature draws (0.3-1.3 s each at widths 2
 cores shared with other work the default 32 draws took 80 s with ``OPENBLAS_NUM_THREADS=1`` and
 7 minutes with OpenBLAS's default threads (the same numbers: threaded per-draw LAPACK calls are
 slow on a busy machine; README, "Known limitations"); the README's table used ``--draws 128``
-(4.5 minutes). Few draws overstate the bits deep in a tail, where the average rests on the few
+(4.5-7 minutes). Few draws overstate the bits deep in a tail, where the average rests on the few
 luckiest draws: the table marks those cells with "?". Networks narrower than the training set
 (``--widths 500``) cannot fit it: the library warns (``NonInterpolatingWarning``) and their row is not
 an inductive bias. The figure needs matplotlib (``pip install "inductive-bias[plot]"``).
@@ -49,8 +49,8 @@ def spaces(widths, n_train):
         "NTK (trained, infinite width)": network,
     }
     for width in widths:
-        # the same initialization as the two above: these tend to the NNGP as the width grows
-        # narrower than the training set (features + bias < n) no network fits it: not an inductive bias
+        # initialized as the two above, so they tend to the NNGP as they widen; with fewer features
+        # (+ bias) than training points no network fits the data, and the row is no inductive bias
         fits = width + 1 >= n_train
         name = f"random features, width {width}" + ("" if fits else " (cannot fit the training set)")
         classes[name] = ib.RandomFeatureSpace(width, depth=1)
@@ -100,11 +100,8 @@ def cell(row, i, error):
 
 
 def table(rows, errors, markdown):
-    header = ["class", "mean MSE"] + [f"{e:g}" for e in errors] + ["s"]
-    body = [
-        [name, f"{row['mean']:.4g}"] + [cell(row, i, e) for i, e in enumerate(errors)] + [f"{row['seconds']:.0f}"]
-        for name, row in rows.items()
-    ]
+    header = ["class", "mean test MSE"] + [f"{e:g}" for e in errors]
+    body = [[name, f"{r['mean']:.4g}", *(cell(r, i, e) for i, e in enumerate(errors))] for name, r in rows.items()]
     notes = (
         "bits at each target error (test MSE); [95 % bootstrap interval over feature draws]; "
         "?: fewer than 10 effective draws (the interval may undercover); "

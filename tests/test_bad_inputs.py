@@ -282,3 +282,26 @@ def test_command_difficulty_options(option, value):
     assert "Traceback" not in stderr
     if code == 2:
         assert "error:" in stderr.strip().splitlines()[-1], stderr
+
+
+@pytest.mark.parametrize("threads", [1025, 60_000, 100_000, 2**31])
+def test_thread_counts_beyond_the_cap_are_refused_before_any_native_call(threads):
+    # 100,000 threads crashed the process (rc 139), 60,000 ended it from libgomp, 2^31 made every
+    # native call fail with pybind11's "incompatible function arguments". Run apart: a crash must
+    # not take the test session down.
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, inductive_bias as ib\n"
+        "try:\n"
+        f"    ib.set_num_threads({threads})\n"
+        "except ValueError as error:\n"
+        "    print(error)\n"
+        "X = np.random.default_rng(0).standard_normal((300, 5))\n"
+        "print(ib.get_num_threads() >= 1, ib.nearest_neighbors(X, 3)[0].shape)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("n: expected an integer number of threads in [1, 1024]"), run.stdout
+    assert run.stdout.strip().endswith("True (300, 3)")

@@ -42,12 +42,55 @@ def test_chi2_distribution_option(losses):
 
 
 def test_sankaran_approximation_is_close_but_not_exact():
-    # The published fallback (Sankaran's normal approximation) drops log(|z| sqrt(2 pi)) and is 5-9 % off.
+    # -log Phi(z) of Sankaran's normal approximation: a few % off deep in the lower tail (measured
+    # 1.4 % and 3.0 % at 60 and 40), close in the bulk.
     d = ib.ScaledNCX2(100, 50, 1.0)
-    for error in (60.0, 40.0):
+    for error, tolerance in ((60.0, 0.03), (40.0, 0.05), (100.0, 0.005), (150.0, 0.001)):
         exact = -d.logcdf(error) / math.log(2)
         approx = ib.sankaran_bias(100, 50, 1.0, error)
-        assert 0.8 < approx / exact < 1.0
+        assert approx != exact and approx == pytest.approx(exact, rel=tolerance)
+
+
+@pytest.mark.parametrize("error", [0.35, 0.5, 1.0, 10.0, 1e300])
+def test_sankaran_above_the_bulk_is_near_zero(error):
+    # z^2 / 2 whatever the sign of z gave 15.4 bits at error = 1.0 (exact 2.2e-6), 429 at 10 and
+    # 1.3e238 at 1e300. Against scipy.stats.ncx2: 0.23 % off at 0.5 (the approximation), 1e-5 bits beyond.
+    from scipy import stats
+
+    exact = -stats.ncx2.logcdf(error / 0.01, 20, 15) / math.log(2)
+    approx = ib.sankaran_bias(20, 15, 0.01, error)
+    assert 0.0 <= approx <= 1.0 and approx == pytest.approx(exact, abs=1e-5, rel=5e-3)
+
+
+def test_sankaran_at_the_ends_of_the_double_range():
+    assert ib.sankaran_bias(20, 15, 1e-320, 0.2) == pytest.approx(0.0, abs=1e-300)  # error / scale overflows
+    # (df + nc)^2 overflowed: "Numerical result out of range". Wilson-Hilferty's z there is
+    # -sqrt(9 df / 2) (the normal approximation is far off this deep: the exact value is ~5e302 bits).
+    huge = ib.sankaran_bias(1e300, 15, 0.01, 0.2)
+    assert huge == pytest.approx(4.5e300 / 2 / math.log(2), rel=1e-6)
+
+
+@pytest.mark.parametrize("n_boot", [1, 2, 39])
+def test_a_bootstrap_too_small_for_the_confidence_warns(losses, n_boot):
+    # n_boot=1 gave the zero-width interval (1.5767, 1.5767) around an estimate of 1.6206, silently.
+    with pytest.warns(ib.FitWarning, match="n_boot: the interval rests on"):
+        ib.bias_from_losses(losses, 0.45, n_boot=n_boot, seed=3)
+
+
+def test_a_bootstrap_large_enough_does_not_warn(losses):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ib.FitWarning)
+        ib.bias_from_losses(losses, 0.45, n_boot=40, seed=3)
+        ib.bias_from_losses(losses, 0.45, n_boot=10, seed=3, confidence=0.8)  # 2 / (1 - 0.8) = 10
+
+
+@pytest.mark.parametrize("confidence", [0, 1, 0.0, 1.0, 2.0, -1, math.nan])
+def test_confidence_message_states_the_accepted_range(losses, confidence):
+    # 0 said "(0, 1]" and then 1 was refused as "(0, 1)".
+    with pytest.raises(ValueError, match=r"confidence: must be a number in \(0, 1\), got"):
+        ib.bias_from_losses(losses, 0.45, n_boot=0, confidence=confidence)
 
 
 @pytest.mark.parametrize(

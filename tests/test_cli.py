@@ -225,3 +225,87 @@ def test_text_labels_in_npz_like_in_csv(tmp_path):
     np.savez(tmp_path / "text.npz", X=X, y=np.where(X[:, 0] > 0, "cat", "dog"))
     task = load_task(str(tmp_path / "text.npz"))
     assert set(np.concatenate([task.y_train, task.y_test])) == {0, 1}
+
+
+@pytest.fixture
+def user_files(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    np.savez(tmp_path / "good.npz", X=X, y=y)
+    np.savez(tmp_path / "split.npz", X_train=X[:30], y_train=y[:30], X_test=X[30:], y_test=y[30:])
+    np.savez(tmp_path / "onehot.npz", X_train=X[:30], y_train=y[:30], X_test=X[30:], y_test=np.eye(2)[y[30:]])
+    (tmp_path / "notzip.npz").write_bytes(b"not a zip archive at all\n" * 8)
+    (tmp_path / "binary.csv").write_bytes(bytes(range(256)) * 4)
+    rows = "\n".join(f"{a};{b};{c}" for (a, b, _), c in zip(X, y))
+    (tmp_path / "semicolon.csv").write_text("a;b;label\n" + rows)
+    np.save(tmp_path / "y.npy", y)
+    return tmp_path
+
+
+def test_difficulty_values_given_with_data_replace_the_estimates(user_files, tmp_path, capsys):
+    from inductive_bias import difficulty
+
+    data = str(user_files / "good.npz")
+    assert cli.main(["difficulty", "--data", data, "--quiet"]) == 0
+    estimated = capsys.readouterr().out
+    assert "m = 2 (given)" not in estimated and "(estimate " in estimated
+    out = tmp_path / "given.json"
+    assert cli.main(["difficulty", "--data", data, "--m", "2", "--n", "5", "--quiet", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "n = 5 (given)" in printed and "m = 2 (given)" in printed
+    saved = json.loads(out.read_text())
+    inputs = saved["inputs"]
+    assert inputs["given"] == ["n", "m"] and inputs["n"] == 5 and inputs["m"] == 2 and inputs["m_estimate"] is None
+    want = difficulty.classification(5, 2, inputs["R"], inputs["delta"], inputs["classes"], 0.01)
+    assert saved["bits"] == want.bits
+    everything = ["--n", "5", "--m", "2", "--R", "1", "--delta", "0.1", "--classes", "2"]
+    assert cli.main(["difficulty", "--data", data, *everything]) == 2
+    assert "--data: --n, --m, --R, --delta and --classes are all given" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "--data", "{good.npz}", "--label-column", "x"], "--label-column: only for a .csv"),
+        (["report", "--data", "{good.npz}", "--labels", "{y.npy}"], "--labels: only for a .npy"),
+        (["report", "--data", "{split.npz}", "--test-fraction", "0.2"], "--test-fraction: split.npz is already split"),
+        (["report", "--test-fraction", "0.2"], "--test-fraction: the digits task has a fixed split"),
+        (["difficulty", "--data", "{good.npz}", "--labels", "{y.npy}"], "--labels: only for a .npy"),
+        (["difficulty", "--labels", "{y.npy}", "--n", "9"], "--labels: only with --data"),
+        (["report", "--data", "{good.npz}", "--test-fraction", "0"], "--test-fraction: must be in (0, 1)"),
+        (["report", "--data", "{good.npz}", "--test-fraction", "1"], "--test-fraction: must be in (0, 1)"),
+        (["report", "--data", "{good.npz}", "--test-fraction", "-0.5"], "--test-fraction: must be in (0, 1)"),
+        (["report", "--data", "{good.npz}", "--test-fraction", "nan"], "--test-fraction: must be in (0, 1)"),
+        (["report", "--data", "{binary.csv}"], "--data: cannot read binary.csv as a text .csv (not UTF-8"),
+        (["report", "--data", "{onehot.npz}"], "--data: y_test in onehot.npz has shape (10, 2)"),
+        (["report", "--data", "{notzip.npz}"], "--data: cannot read notzip.npz as .npz (not a zip archive"),
+        (["report", "--data", "{semicolon.csv}"], "--data: semicolon.csv has a single column; its header 'a;b;label'"),
+        (["report", "--data", "{.}"], "is a directory, not a file"),
+        (["report", "--difficulty-error", "2"], "--difficulty-error: must be a classification error in (0, 1]"),
+        (["difficulty", "--data", "{good.npz}", "--error", "0"], "--error: must be a classification error in (0, 1]"),
+        (["difficulty", "--n", "0.5", "--m", "2", "--R", "1", "--delta", "0.1", "--classes", "2"], "--n: must be"),
+        (["report", "--n-hypotheses", "99999999999999999999"], "--n-hypotheses: 99999999999999999999 values need"),
+    ],
+)
+def test_user_errors_name_the_flag_in_one_line(user_files, capsys, args, message):
+    args = [str(user_files / a[1:-1]) if a.startswith("{") else a for a in args]
+    assert cli.main([*args, "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("inductive-bias: error: ") and captured.err.count("\n") == 1, captured.err
+    assert message in captured.err and not captured.out
+
+
+@pytest.mark.parametrize(
+    ("flag", "target", "message"),
+    [("--json", "{folder}", "is a folder"), ("--plot", "{folder}/figure.txt", "has no suffix of a figure format")],
+)
+def test_unusable_outputs_are_refused_before_the_work(user_files, capsys, flag, target, message):
+    if flag == "--plot":
+        pytest.importorskip("matplotlib")
+    quick = ["--space", "rbf", "--n-hypotheses", "10", "--n-boot", "0", "--quiet"]
+    target = target.format(folder=user_files)
+    assert cli.main(["report", "--data", str(user_files / "split.npz"), *quick, flag, target]) == 2
+    captured = capsys.readouterr()
+    assert f"inductive-bias: error: {flag}: " in captured.err and message in captured.err
+    assert not captured.out  # no report was computed

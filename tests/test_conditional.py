@@ -192,13 +192,13 @@ def test_draw_distribution_matches_the_closed_form_without_jitter(tiny):
     Y_train, Y_test = np.eye(10)[y_train], np.eye(10)[y_test]
     space = ib.RandomFeatureSpace(50)
     layers = space.draw(0, 1, 64, 10)
-    g, jitter = draw_distribution(space, layers, X_train, X_test, Y_train, Y_test)
+    g, jitter, fits = draw_distribution(space, layers, X_train, X_test, Y_train, Y_test)
     F, G = space.features(X_train, layers), space.features(X_test, layers)
     inverse = np.linalg.inv(F @ F.T)
     mean = G @ F.T @ inverse @ Y_train
     covariance = G @ (np.eye(F.shape[1]) - F.T @ inverse @ F) @ G.T
     expected_mean = np.mean((mean - Y_test) ** 2) + np.trace(covariance) / G.shape[0]
-    assert jitter == 0.0 and g.mean() == pytest.approx(expected_mean, rel=1e-8)
+    assert jitter == 0.0 and fits and g.mean() == pytest.approx(expected_mean, rel=1e-8)
 
 
 @pytest.mark.slow
@@ -214,3 +214,69 @@ def test_on_the_digits_task_against_many_sampled_hypotheses():
     spread = 3.3 * np.sqrt(fraction * (1 - fraction) / losses.size)  # 99.9 % binomial
     low, high = r.interval.T
     assert np.all((low <= -np.log2(fraction - spread)) & (-np.log2(fraction + spread) <= high))
+
+
+def test_rank_deficient_draws_are_left_out_and_counted(tiny):
+    # With bias_var = 0 the bias column is zero, and ReLU units dead on every training point add no
+    # rank: 28 units for 24 digits leave 5 of 16 draws with training features of rank < 24, which no
+    # output layer fits. Formerly their jittered Gram matrices gave ~1e15 bits (or inf).
+    X_train, y_train, X_test, y_test = tiny
+    with pytest.raises(ValueError, match="none of the 16 feature draws has training features of rank 24"):
+        ib.inductive_bias(ib.RandomFeatureSpace(24), X_train, y_train, X_test, y_test, 0.09, n_draws=16)  # was inf
+    space = ib.RandomFeatureSpace(28)
+    ranks = np.array([np.linalg.matrix_rank(space.features(X_train, space.draw(i, 0, 64, 10))) for i in range(16)])
+    assert 0 < np.sum(ranks < 24) < 16  # the reproducer needs both kinds of draws
+    with pytest.warns(ib.NonInterpolatingWarning, match=f"{np.sum(ranks < 24)} of 16 feature draws") as caught:
+        r = ib.inductive_bias(space, X_train, y_train, X_test, y_test, 0.09, n_draws=16, seed=0, n_boot=20)
+    assert caught[0].filename == __file__  # the user's line, however deep the warning
+    d = r.distribution
+    assert r.method == "conditional" and d.excluded == np.sum(ranks < 24) and d.n_draws == np.sum(ranks == 24)
+    assert d.jitter == 0.0 and r.jitter == 0.0 and np.isfinite(r.bits)
+    # the kept draws are exactly the full-rank ones, in order
+    Y_train, Y_test = np.eye(10)[y_train], np.eye(10)[y_test]
+    for g, index in zip(d.draws, np.flatnonzero(ranks == 24)):
+        twin, jitter, fits = draw_distribution(
+            space, space.draw(int(index), 0, 64, 10), X_train, X_test, Y_train, Y_test
+        )
+        assert fits and jitter == 0.0 and g.mean() == twin.mean()
+
+
+def test_too_few_features_for_the_rank_keep_sample_and_fit(tiny):
+    # 23 units and a zero bias column for 24 points: auto must not pick the conditional estimate
+    # (width + 1 >= n did, and its jittered solve gave 4.4e15 bits with no warning).
+    X_train, y_train, X_test, y_test = tiny
+    space = ib.RandomFeatureSpace(23)
+    with pytest.warns(ib.ReliabilityWarning):
+        r = ib.inductive_bias(space, X_train, y_train, X_test, y_test, 0.09, n_hypotheses=20, n_boot=0)
+    assert r.method == "sample"
+    with pytest.warns(ib.NonInterpolatingWarning, match="23 features for 24 training points"):
+        d = ib.conditional_distribution(space, X_train, y_train, X_test, y_test, 4, seed=0, n_boot=0)
+    assert all(g.mean() < 10 for g in d.draws)  # least-squares fits, not a jittered blow-up
+    with pytest.warns(ib.ReliabilityWarning):  # with a bias 24 features can interpolate
+        r = ib.inductive_bias(
+            ib.RandomFeatureSpace(23, bias_var=0.1), X_train, y_train, X_test, y_test, 0.09, n_draws=4
+        )
+    assert r.method == "conditional"
+
+
+def test_no_interpolating_draw_is_an_error(tiny):
+    # A repeated training input with another label: no network fits, whatever its features.
+    X_train, y_train, X_test, y_test = tiny
+    X = np.vstack([X_train, X_train[:1]])
+    y = np.append(y_train, (y_train[0] + 1) % 10)
+    with pytest.raises(ValueError, match="none of the 3 feature draws"):
+        ib.conditional_distribution(ib.RandomFeatureSpace(64), X, y, X_test, y_test, 3, seed=0)
+
+
+def test_few_draws_say_so_and_expose_the_effective_count(tiny):
+    X_train, y_train, X_test, y_test = tiny
+    space = ib.RandomFeatureSpace(64, bias_var=0.1)
+    with pytest.warns(ib.EstimatorWarning, match="only 3 feature draws") as caught:
+        r = ib.inductive_bias(space, X_train, y_train, X_test, y_test, [0.5, 0.09], n_draws=3, seed=0)
+    assert caught[0].filename == __file__
+    expected = read_conditional(r.distribution, [0.5, 0.09]).effective_draws
+    assert np.array_equal(r.effective_draws, expected) and np.all((1 <= expected) & (expected <= 3))
+    with pytest.warns(ib.EstimatorWarning):
+        assert r.at(0.5).effective_draws == expected[0]
+    with pytest.raises(ValueError, match="method='conditional'"):
+        ib.inductive_bias(space, X_train, y_train, X_test, y_test, 0.1, method="exact")

@@ -1,4 +1,5 @@
 import math
+import re
 
 import pytest
 
@@ -201,3 +202,45 @@ def test_extreme_inputs_name_the_argument(function, arguments, name):
 def test_beyond_a_double_the_bound_says_where_the_value_is():
     r = difficulty.control(m=2, D=1, n=1e4, delta=1e-308, error=1e-3)
     assert r.bits == math.inf and math.isfinite(r.log10_bits) and "log10_bits" in r.reason
+
+
+_TINY_SEPARATION = dict(n=1e300, m=3, R=1.0, delta=1e-300, classes=2, error=0.01)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [
+        # Parameters a task function derives are refused by the arguments the user wrote.
+        (lambda: difficulty.few_shot(0.1, 1000, 3, 5, 1.0, 0.2, 10**20), ValueError, "ways, m_within, m_across"),
+        (lambda: difficulty.few_shot(0.1, 1000, 3, 5, 1.0, 0.2, 1e150), ValueError, "ways, m_within"),
+        (lambda: difficulty.few_shot(0.1, 1000, 3, 5, 1e300, 0.2, 10**10), ValueError, "m_within, R, delta"),
+        (lambda: difficulty.few_shot(0.1, 1000, 3, 5, 1.0, 0.2, math.nan), ValueError, "ways"),
+        (lambda: difficulty.few_shot(0.1, 1000, 3, 5, 1.0, 0.2, 10**400), ValueError, "ways"),
+        (
+            lambda: difficulty.union(
+                difficulty.classification(**_TINY_SEPARATION), difficulty.classification(**_TINY_SEPARATION)
+            ),
+            ValueError,
+            "a, b",
+        ),
+        (
+            lambda: difficulty.union(
+                difficulty.classification(10, 6e11, 1.0, 0.1, 2, 0.01),
+                difficulty.classification(10, 6e11, 1.0, 0.1, 2, 0.01),
+            ),
+            ValueError,
+            "a, b",
+        ),
+        # eigenvalue_count checks its own arguments.
+        (lambda: difficulty.eigenvalue_count(3, 0, 0.2), ValueError, "R"),
+        (lambda: difficulty.eigenvalue_count(3, 1.0, 0), ValueError, "delta"),
+        (lambda: difficulty.eigenvalue_count(math.nan, 1, 0.2), ValueError, "m"),
+        (lambda: difficulty.eigenvalue_count(1e308, 1, 0.2), ValueError, "m"),
+        (lambda: difficulty.eigenvalue_count(0, 1, 0.2), ValueError, "m"),
+        (lambda: difficulty.eigenvalue_count("3", 1, 0.2), TypeError, "m"),
+        (lambda: difficulty.eigenvalue_count(1e12, 1e-150, 1), ValueError, "m, R, delta"),
+    ],
+)
+def test_errors_name_the_arguments_the_user_wrote(call, error, name):
+    with pytest.raises(error, match=f"^{re.escape(name)}: "):
+        call()

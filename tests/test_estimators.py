@@ -83,3 +83,31 @@ def test_bad_input(call, error, match):
     rng = np.random.default_rng(8)
     with pytest.raises(error, match=match):
         call(rng.normal(size=(40, 3)), rng.integers(0, 2, 40))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint64])
+def test_integers_beyond_2_53_are_made_distinct_as_doubles_first(dtype):
+    # Rows 2^60 + i differ as integers but coincide as doubles: dropping duplicates before the
+    # conversion left zero distances (dimension 0.0, then bits = inf).
+    X = np.c_[2**60 + np.arange(40), np.random.default_rng(0).integers(0, 1000, 40)].astype(dtype)
+    estimate = ib.intrinsic_dimension(X)
+    assert 0.5 < estimate < 2.0
+    assert ib.class_separation(X, np.arange(40) % 2) >= 1.0  # integer rows: distances of at least 1
+    assert math.isfinite(ib.task_difficulty(X, np.arange(40) % 2, 0.1).bits)
+
+
+def test_estimator_arguments_are_checked_even_where_unused():
+    X = np.random.default_rng(0).standard_normal((60, 4))
+    with pytest.raises(ValueError, match="^seed: must be in"):
+        ib.intrinsic_dimension(X, seed=-1)
+    with pytest.raises(TypeError, match="^seed:"):
+        ib.intrinsic_dimension(X, seed=None)
+    with pytest.raises(ValueError, match="^n_samples: must be in"):
+        ib.intrinsic_dimension(X, n_samples=0)
+    with pytest.raises(ValueError, match="^separation: expected 'exact', 'sample', 'evt' or a number"):
+        ib.task_difficulty(X, np.arange(60) % 2, 0.1, separation="x")
+    with pytest.raises(ValueError, match="^separation: must be a finite number"):
+        ib.task_difficulty(X, np.arange(60) % 2, 0.1, separation=-1.0)
+    with pytest.raises(TypeError, match="^y: labels must be of one kind that can be sorted"):
+        ib.class_separation(X, np.array(["a", 1] * 30, dtype=object))
+    assert ib.class_separation(X[:4], np.array([1e300, 0.0, 1e300, 0.0])) > 0  # whole floats past int64

@@ -275,3 +275,34 @@ def test_progress_callbacks_run_on_the_calling_thread():
         mean, factor, labels, 40, batch_size=3, progress=lambda done, total: threads.add(threading.current_thread())
     )
     assert threads == {threading.current_thread()}
+
+
+def test_a_count_beyond_memory_is_refused_before_any_work():
+    # Refused by name at once, before a batch list or a posterior sized by the count: these calls once
+    # ran for minutes (2^50) or forever (2^63). The subprocess bounds a regression to a failure.
+    import subprocess
+
+    script = """
+import numpy as np, inductive_bias as ib
+rng = np.random.default_rng(0)
+Xtr, Xte = rng.standard_normal((20, 3)), rng.standard_normal((15, 3))
+ytr, yte = np.arange(20) % 3, np.arange(15) % 3
+space = ib.KernelSpace("rbf", lengthscale=2.0)
+post = ib.posterior(space, Xtr, ytr, Xte)
+calls = {
+    "sample_losses": lambda n: ib.sample_losses(space, Xtr, ytr, Xte, yte, n),
+    "sample_gaussian_losses": lambda n: ib.sample_gaussian_losses(post.mean, post.factor(), yte, n),
+    "inductive_bias": lambda n: ib.inductive_bias(space, Xtr, ytr, Xte, yte, 0.5, method="sample", n_hypotheses=n),
+}
+for name, call in calls.items():
+    for n in (2**50, 2**63, 10**20):
+        try:
+            call(n)
+        except MemoryError as error:
+            assert str(error).startswith("n_hypotheses: "), (name, n, error)
+        else:
+            raise AssertionError((name, n))
+print("refused")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "refused" in result.stdout, result.stderr

@@ -413,3 +413,154 @@ def test_few_dof_upper_tails_are_exact():
         truth = float(mpmath.log(inner + mpmath.quad(density, [X, X + 10, X + 100, mpmath.inf])))
         assert method in ("ruben", "inversion") and abs(value - truth) <= error + 1e-13 * abs(truth)
         assert abs(value - truth) <= 1e-12 * abs(truth)
+
+
+# ---- audit of issue 12: tiny and subnormal x, overflowing parameters, types -----------------------
+
+
+def _leading_lower_tail(g, y):
+    """log P(Q - offset <= y) and log f from the leading term C y^(m/2) (see GeneralizedChi2._near_zero),
+    written out here with math.log on the subnormal y itself."""
+    half = 0.5 * g.dofs.sum()
+    log_c = float(np.sum(-0.5 * g.noncentralities - 0.5 * g.dofs * np.log(2.0 * g.weights)))
+    log_y = math.log(y)
+    return log_c + half * log_y - math.lgamma(half + 1.0), log_c + (half - 1.0) * log_y - math.lgamma(half)
+
+
+@pytest.mark.parametrize("x", [5e-324, 1e-323, 1e-322, 1e-300])
+def test_subnormal_and_tiny_x_give_the_lower_tails_leading_term(x):
+    # Subnormal x used to be scaled to 0 (-inf, method "none") or fail with "please report it".
+    g = ib.GeneralizedChi2([0.5, 1.0, 2.0], dofs=[1, 2, 3], noncentralities=[0.0, 1.0, 0.5])
+    want_cdf, want_pdf = _leading_lower_tail(g, x)
+    e = g.evaluate(x)
+    # The leading term's relative error is below x / (2 w_min) = 1e-300 (bound in _near_zero): only rounding.
+    assert float(e.log_cdf) == pytest.approx(want_cdf, rel=1e-14)
+    assert str(e.method) == "ruben" and float(e.error) < 1e-14 * abs(want_cdf)  # rounding of log C + m/2 log x
+    assert g.logpdf(x) == pytest.approx(want_pdf, rel=1e-14)
+    # The exponential (1 term, 2 dofs): P = 1 - e^(-x/2) = x / 2 to rounding.
+    assert ib.GeneralizedChi2([1.0], dofs=2).logcdf(x) == pytest.approx(math.log(x) - math.log(2.0), rel=1e-15)
+
+
+def test_leading_term_agrees_with_the_series_where_both_apply():
+    # At 1e-200 the series (natively) and the leading term must agree to rounding: the switch is seamless.
+    g = ib.GeneralizedChi2([0.5, 1.0, 2.0], dofs=[1, 2, 3], noncentralities=[0.0, 1.0, 0.5])
+    series = g.logcdf(1e-14, method="ruben")  # above the leading term's range (x / (2 w_min) = 1e-14)
+    lead, _ = _leading_lower_tail(g, 1e-14)
+    assert series == pytest.approx(lead, abs=1e-12)
+
+
+def test_inductive_bias_at_tiny_errors_is_finite():
+    # Non-centralities up to 4e5 over weights from 1.5e-6: Ruben's series and the inversion both
+    # failed at 1e-300 ("please report it"); the leading term is exact there.
+    rng = np.random.default_rng(4)
+    X_train, y_train = rng.standard_normal((10, 2)), rng.integers(0, 3, 10)
+    X_test, y_test = rng.standard_normal((5, 2)), rng.integers(0, 3, 5)
+    space = ib.KernelSpace("rbf", lengthscale=2.0)
+    r = ib.inductive_bias(space, X_train, y_train, X_test, y_test, 1e-300)
+    tiny = r.at(5e-324)
+    assert math.isfinite(r.bits) and math.isfinite(tiny.bits) and tiny.bits > r.bits > 0
+    want, _ = _leading_lower_tail(r.distribution, 1e-300)
+    assert -r.bits * math.log(2.0) == pytest.approx(want, rel=1e-12)
+
+
+def test_moments_beyond_double_range_are_refused_by_name():
+    with pytest.raises(OverflowError, match=r"^weights: the cumulant of order 2"):
+        ib.GeneralizedChi2([1e300]).var()
+    with pytest.raises(OverflowError, match=r"^weights: the cumulant of order 3"):
+        ib.GeneralizedChi2([1e200]).cumulant(3)
+    with pytest.raises(ValueError, match=r"^weights: the mean"):
+        ib.GeneralizedChi2([1e308, 1e308])
+    g = ib.GeneralizedChi2([1e300])  # representable moments still work: the mean, the std in logs
+    assert g.mean() == 1e300 and g.std() == pytest.approx(math.sqrt(2.0) * 1e300, rel=1e-14)
+    assert ib.GeneralizedChi2([1e200]).cumulant(1) == 1e200
+    assert ib.GeneralizedChi2([1e100]).cumulant(3) == pytest.approx(8e300, rel=1e-13)
+    assert ib.GeneralizedChi2([1.7e308]).logcdf(1.7e308) == pytest.approx(math.log(math.erf(math.sqrt(0.5))), rel=1e-9)
+
+
+def test_far_upper_density_follows_the_survival_functions_asymptote():
+    g = ib.GeneralizedChi2([0.5, 1.0, 2.0], dofs=[1, 2, 3], noncentralities=[0.0, 1.0, 0.5])
+    # log f = log S - log(2 w_max) + O(log x): relative 1e-297 at x = 1e300.
+    assert g.logpdf(1e300) == pytest.approx(g.logsf(1e300), rel=1e-12)
+    assert g.logpdf([1e300, 1e308]) == pytest.approx([-2.5e299, -2.5e307], rel=1e-12)
+
+
+@pytest.mark.parametrize("params", [dict(noncentralities=1e300), dict(dofs=1e300), dict(dofs=1e40)])
+def test_quantiles_of_a_spread_below_the_means_resolution_are_the_mean(params):
+    # sd / mean ~ 1e-150: every quantile is the mean to rounding (Chernoff); the search took 24 s or failed.
+    g = ib.GeneralizedChi2([1.0, 2.0], **params)
+    assert g.ppf(0.5) == g.mean() and g.isf(log_q=-1e3) == g.mean()
+    assert g.ppf([1e-300, 0.9]).tolist() == [g.mean()] * 2
+
+
+def test_max_terms_beyond_int64_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"^max_terms: must be in \[1, 9223372036854775808\)"):
+        ib.GeneralizedChi2([1.0, 2.0], max_terms=2**64)
+
+
+@pytest.mark.parametrize(
+    ("make", "name", "kind"),
+    [
+        (lambda: ib.GeneralizedChi2(np.array([True, True])), "weights", "bool"),
+        (lambda: ib.GeneralizedChi2("abc"), "weights", "str"),
+        (lambda: ib.GeneralizedChi2([1.0], dofs="2"), "dofs", "str"),
+        (lambda: ib.GeneralizedChi2([1.0], dofs=True), "dofs", "bool"),
+        (lambda: ib.GeneralizedChi2([1.0], noncentralities=[None]), "noncentralities", "object"),
+        (lambda: ib.GeneralizedChi2([1.0]).logcdf(np.array([True, False])), "x", "bool"),
+        (lambda: ib.GeneralizedChi2([1.0]).logcdf("a"), "x", "str"),
+        (lambda: ib.GeneralizedChi2([1.0]).logcdf(None), "x", "object"),
+        (lambda: ib.GeneralizedChi2([1.0]).logpdf("a"), "x", "str"),
+        (lambda: ib.GeneralizedChi2([1.0]).ppf("a"), "q", "str"),
+        (lambda: ib.ScaledNCX2(2.0, 1.0).ppf([True]), "q", "bool"),
+        (lambda: ib.GeneralizedChi2([1.0]).isf(log_q=True), "log_q", "bool"),
+    ],
+)
+def test_non_numbers_are_refused_by_name(make, name, kind):
+    with pytest.raises(TypeError, match=rf"^{name}: expected real numbers, got {kind}"):
+        make()
+
+
+def test_cupy_probe_is_cached_when_cupy_is_absent(monkeypatch):
+    import builtins
+    import sys
+
+    from inductive_bias import _backend
+
+    monkeypatch.setattr(_backend, "_cupy_missing", False)
+    monkeypatch.delitem(sys.modules, "cupy", raising=False)
+    imports = []
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "cupy":
+            imports.append(name)
+            raise ImportError("no cupy")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    assert _backend.cupy_module() is None and _backend.cupy_module() is None
+    assert imports == ["cupy"]  # tried once, then remembered
+    sentinel = type(sys)("cupy")  # a CuPy imported later (installed since) is still found
+    monkeypatch.setitem(sys.modules, "cupy", sentinel)
+    assert _backend.cupy_module() is sentinel
+
+
+def test_density_over_ten_decades_of_weights_by_the_tails():
+    # Weights 1e10 and 1 (2 dofs each): the density's own integral failed at the mean. The sum of two
+    # exponentials of means a, b has f(y) = (e^(-y/a) - e^(-y/b)) / (a - b).
+    g = ib.GeneralizedChi2([1e10, 1.0], dofs=2)
+    a, b = 2e10, 2.0
+    for y in [g.mean(), 1e12]:
+        want = math.log((math.exp(-y / a) - math.exp(-y / b)) / (a - b))
+        assert g.logpdf(y) == pytest.approx(want, rel=1e-12)  # the inversion's tails: ~1e-13 here
+
+
+def test_density_by_the_tails_matches_the_native_density():
+    # The identity f_Q = (F_Q' - F_Q) / (2 w_k) (Q': h_k - 2), checked where the native density works,
+    # with a central term of 2 dofs dropped (first) and a non-central one of 4 reduced (second).
+    for params, x in [
+        (dict(weights=[0.5, 1.0, 2.0], dofs=[1, 3, 2], noncentralities=[0.0, 1.0, 0.0]), [0.3, 2.0, 7.0, 30.0]),
+        (dict(weights=[0.5, 1.0, 2.0], dofs=[3, 2, 4], noncentralities=[0.2, 1.0, 0.5], offset=1.0), [1.3, 9.0, 40.0]),
+    ]:
+        g = ib.GeneralizedChi2(**params)
+        x = np.array(x)
+        assert g._density_by_tails(x - g.offset) == pytest.approx(g.logpdf(x), rel=1e-9)

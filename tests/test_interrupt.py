@@ -43,8 +43,9 @@ CASES = {
         "losses = ib.ScaledNCX2(20, 15, 0.01).rvs(2000, seed=1)",
         "ib.ScaledNCX2.fit(losses, n_boot=20_000)",
     ),
-    # 10^6 terms at 256 x (~22 s): polled between x (one inversion is ~0.1 s of one thread; the
-    # series' shared set-up before them, ~0.8 s, is not polled).
+    # 10^6 terms at 256 x (~22 s): polled between x (one inversion is ~0.1 s of one thread) and within
+    # the series' shared set-up before them (its coefficients and its tail bound's grid poll as they
+    # are built, each O(10^6) term).
     "gchi2_million_terms": (
         "g = ib.GeneralizedChi2(np.linspace(1.0, 2.0, 10**6), dofs=1, noncentralities=0.5)\n"
         "m = 1.5 * g.weights.sum(); s = np.sqrt(4.0 * (g.weights**2).sum())\n"

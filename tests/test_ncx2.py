@@ -571,3 +571,152 @@ def test_tails_where_the_poisson_weights_are_wide(df, nc):
         return np.where(z < 0, d.logcdf(x), d.logsf(x))
 
     np.testing.assert_allclose(2 * small_tail(rule) - small_tail(rule3), small_tail(walk), rtol=1e-11)
+
+
+# ---- audit of the fit, the quantiles and the tiny-df tails (regressions) -----------------------------
+
+
+def test_bootstraps_of_a_few_samples_end_fast():
+    # A Poisson replicate of 3-6 losses often puts all its weight on one or two of them; its fit
+    # runs off (variance -> 0) to df ~ 1e20, where the peak of the density's Poisson walk was
+    # computed with total cancellation (0 for ~890) and the walk overflowed and never stopped.
+    # Those replicates must end (at the iteration bound, not converged) and the rest converge.
+    result = _within(
+        90,
+        """
+rng_x = lambda n: np.random.default_rng(1).uniform(1, 2, n)
+fit = ib.ScaledNCX2.fit(rng_x(3), n_boot=2)
+out = {"3": [fit.n_boot, fit.boot_converged]}
+for n in (4, 5, 6):
+    e = ib.bias_from_losses(rng_x(n), 0.5)
+    out[str(n)] = [e.fit.boot_converged, bool(np.isfinite(e.value))]
+e = ib.bias_from_losses(rng_x(10), 0.5, n_boot=200)
+out["10"] = [e.fit.boot_converged, bool(np.isfinite(e.value))]
+result = out
+""",
+    )
+    assert result["3"] == [2, 0]  # both replicates sit on one sample: no fit, counted as not converged
+    for n in ("4", "5", "6", "10"):
+        assert result[n][1] and 0 < result[n][0] <= 200
+
+
+def test_density_where_df_dwarfs_nc_times_x():
+    # The parameters at which the bootstrap above hung: df = 2.8e20 >> lambda h ~ 1e23 / df. Normal
+    # up to a skewness of 2e-10: the normal density of the same mean and variance is the reference.
+    from scipy import stats
+
+    df, nc, scale, x = 2.8283676890976754e20, 1779.7670035590293, 2.6726044683996833e-21, 0.7559108123501284
+    result = _within(30, f"result = {{'v': ib.ScaledNCX2({df!r}, {nc!r}, {scale!r}).logpdf({x!r})}}")
+    d = ib.ScaledNCX2(df, nc, scale)
+    want = stats.norm.logpdf(x, d.mean(), d.std())
+    assert result["v"] == pytest.approx(want, rel=1e-8)
+
+
+def test_density_at_tiny_df_near_zero():
+    # (j - 1) + a: a + j - 1 rounded a = 5e-21 away at j = 1 and the walk divided by 0 (the ppf
+    # below hung there). Reference: the mixture's first terms in mpmath (j >= 3 is below 1e-50).
+    import mpmath as mp
+
+    df, nc, y = 1e-20, 1.0, 4.35961e-28
+    result = _within(30, f"result = {{'v': ib.ScaledNCX2({df!r}, {nc!r}, 1.0).logpdf({y!r})}}")
+    with mp.workdps(50):
+        a, lam, h = mp.mpf(df) / 2, mp.mpf(nc) / 2, mp.mpf(y) / 2
+        terms = [
+            mp.e**-lam * lam**j / mp.factorial(j) * h ** (a + j - 1) * mp.e**-h / (2 * mp.gamma(a + j))
+            for j in range(3)
+        ]
+        want = float(mp.log(mp.fsum(terms)))
+    assert result["v"] == pytest.approx(want, rel=1e-12)
+
+
+def test_quantiles_inside_the_near_atom_at_zero():
+    # df -> 0: P(X = ~0) = e^(-nc/2) = 0.61 > 1/2, so the median underflows to 0.0. Hung before.
+    result = _within(
+        60,
+        """
+out = {}
+for df in (1e-20, 1e-100, 1e-320):
+    d = ib.ScaledNCX2(df, 1, 1)
+    out[repr(df)] = [d.ppf(0.5), d.isf(0.5), d.ppf(log_q=-0.7)]
+result = out
+""",
+    )
+    for values in result.values():
+        assert values == [0.0, 0.0, 0.0]
+
+
+def _mp_log_gamma_pq(a, h):
+    import mpmath as mp
+
+    with mp.workdps(60):
+        a, h = mp.mpf(a), mp.mpf(h)
+        p, q = mp.gammainc(a, 0, h, regularized=True), mp.gammainc(a, h, mp.inf, regularized=True)
+        # Each from the smaller tail: P = 1 - 1e-300 has no digit of its log at 60 digits.
+        return float(mp.log(p) if p < q else mp.log1p(-q)), float(mp.log(q) if q < p else mp.log1p(-p))
+
+
+@pytest.mark.parametrize("df", [1e-300, 1e-100, 1e-20, 1e-6, 0.02, 0.3, 1.5])
+@pytest.mark.parametrize("x", [1e-3, 0.5, 1.0, 2.0, 2.2, 5.0])
+def test_central_tails_at_tiny_df_against_mpmath(df, x):
+    # Q(a, x) ~ a E1(x) as a -> 0: 1 - P kept no digit of it (log Q = -36.04 = log(eps) at df = 1e-20,
+    # x = 1, where the truth is -47.33), and log P rounded to +0 gave NaN ("needs more than 1e8
+    # series terms"). Tolerance: 1e-13 relative (the series and log1p(-e^v) each lose a few ulps).
+    want_cdf, want_sf = _mp_log_gamma_pq(df / 2, x / 2)
+    for d in (ib.ScaledChi2(df), ib.ScaledNCX2(df, 0.0)):
+        got_cdf, got_sf = d.logcdf(x), d.logsf(x)
+        assert got_sf == pytest.approx(want_sf, rel=1e-13, abs=1e-300)
+        assert got_cdf == pytest.approx(want_cdf, rel=1e-13, abs=1e-300)
+
+
+def test_quantiles_and_moments_at_the_ends_of_the_double_range():
+    from scipy import stats
+
+    # Scales of 1e-320: quantiles are subnormal (2^-1074 resolution: ~11 bits at 1e-320). The density
+    # there (~1e320) overflowed math.exp.
+    assert ib.ScaledNCX2(1, 1, 1e-320).ppf(0.5) == pytest.approx(1e-320 * stats.ncx2.ppf(0.5, 1, 1), rel=2e-3)
+    assert ib.ScaledChi2(2, 1e-320).ppf(0.5) == pytest.approx(1e-320 * 2 * math.log(2), rel=2e-3)
+    assert ib.ScaledNCX2(1e20, 0, 1).ppf(0.5) == pytest.approx(1e20, rel=1e-12)
+    assert ib.ScaledNCX2(1, 0, 1e307).ppf(1 - 1e-10) == math.inf  # 4.2e308: beyond the double range
+    with pytest.raises(ValueError, match="n: .*double range"):
+        ib.ScaledNCX2(4, 2, 0.5).cumulant(400)
+    assert ib.ScaledNCX2(4, 2, 0.5).cumulant(3) == 10.0
+    big = ib.ScaledNCX2(4, 2, 0.01).cumulant(200)  # 199! overflows on its own, the cumulant does not
+    assert big == pytest.approx(
+        math.exp(200 * math.log(0.01) + 199 * math.log(2) + math.lgamma(200) + math.log(404)), rel=1e-12
+    )
+    with pytest.raises(ValueError, match="df"):
+        ib.ScaledNCX2(10**400, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"size": 3, "seed": -1}, ValueError),
+        ({"size": 3, "seed": 1.5}, TypeError),
+        ({"size": -1}, ValueError),
+        ({"size": 1.5}, TypeError),
+        ({"size": "a"}, TypeError),
+        ({"size": (2, -1)}, ValueError),
+        ({"size": 2**62}, MemoryError),
+    ],
+)
+def test_rvs_names_its_bad_arguments(kwargs, error):
+    name = "seed" if "seed" in kwargs else "size"
+    with pytest.raises(error, match=name):
+        ib.ScaledNCX2(4, 2, 0.5).rvs(**kwargs)
+
+
+def test_rvs_seeds_like_generalized_chi2():
+    d = ib.ScaledNCX2(4, 2, 0.5)
+    np.testing.assert_array_equal(d.rvs(5, seed=3), d.rvs(5, seed=3))
+    same = [d.rvs((2, 3), seed=np.random.SeedSequence(7)) for _ in range(2)]
+    np.testing.assert_array_equal(*same)
+    assert same[0].shape == (2, 3) and isinstance(d.rvs(seed=1), float)
+
+
+@pytest.mark.parametrize("confidence", [0, 1, 1.5, -0.5, math.nan])
+def test_interval_confidence_states_the_accepted_range(confidence):
+    x = ib.ScaledNCX2(4, 2, 0.5).rvs(300, seed=1)
+    fit = ib.ScaledNCX2.fit(x, n_boot=3, seed=0)
+    with pytest.raises(ValueError, match=r"confidence: must be a number in \(0, 1\)"):
+        fit.interval(lambda d: d.mean(), confidence)

@@ -3,6 +3,7 @@ import pytest
 
 import inductive_bias as ib
 from inductive_bias import _reference
+from inductive_bias.posterior import training_and_test_targets
 
 CASES = [
     ("rbf", {}),
@@ -134,3 +135,92 @@ def test_gpu_cholesky_failure_climbs_the_jitter_ladder():
     cpu = ib.posterior(space, X, Y, Xs)
     gpu = ib.posterior(space, cupy.asarray(X), cupy.asarray(Y), cupy.asarray(Xs))
     assert cpu.jitter > 0 and gpu.jitter > 0
+
+
+# Audit of the kernel layer: inputs that gave silent garbage or errors naming nothing the user wrote.
+
+
+@pytest.fixture(scope="module")
+def audit_task():
+    rng = np.random.default_rng(0)
+    Xtr, Ytr = rng.standard_normal((20, 3)), rng.standard_normal((20, 2))
+    Xte, Yte = rng.standard_normal((15, 3)), rng.standard_normal((15, 2))
+    return Xtr, Ytr, Xte, Yte, np.arange(20) % 3, np.arange(15) % 3
+
+
+def test_sparse_labels_are_classes_not_a_vast_one_hot(audit_task):
+    # Labels 0, 10^6, 2 10^6 were one-hot encoded over 2,000,001 outputs (0 bits after seconds);
+    # labels + 2^40 asked for 8 TiB. They are the same three classes as 0, 1, 2.
+    Xtr, _, Xte, _, ytr, yte = audit_task
+    space = ib.KernelSpace("rbf", lengthscale=2.0)
+    dense = ib.inductive_bias(space, Xtr, ytr, Xte, yte, 0.5).value
+    for train, test in ((ytr * 10**6, yte * 10**6), (ytr + 2**40, yte + 2**40), (ytr - 1, yte - 1)):
+        assert ib.inductive_bias(space, Xtr, train, Xte, test, 0.5).value == dense
+    uint = ib.sample_losses(space, Xtr, (ytr + 2**62).astype(np.uint64), Xte, yte + 2**62, 8, seed=1)
+    assert np.array_equal(uint, ib.sample_losses(space, Xtr, ytr, Xte, yte, 8, seed=1))
+    # The published convention is unchanged: labels 0 .. C-1 keep their columns, absent classes too.
+    train, test = training_and_test_targets(np.array([0, 2]), np.array([2]), 2, 1, np)
+    assert train.tolist() == [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]] and test.tolist() == [[0.0, 0.0, 1.0]]
+    with pytest.raises(ValueError, match="^Y_train: labels up to 2000000 would be one-hot"):
+        ib.posterior(space, Xtr, ytr * 10**6, Xte)  # alone, it cannot map the test labels: refused
+
+
+def test_targets_whose_squares_overflow_are_refused_by_name(audit_task):
+    Xtr, Ytr, Xte, Yte, _, _ = audit_task
+    space = ib.KernelSpace("rbf", lengthscale=2.0)
+    for rf in (space, ib.RandomFeatureSpace(30)):
+        with pytest.raises(ValueError, match="^Y_train: entries reach .* overflow"):
+            ib.sample_losses(rf, Xtr, Ytr * 1e155, Xte, Yte, 4)
+        with pytest.raises(ValueError, match="^Y_test: entries reach .* overflow"):
+            ib.sample_losses(rf, Xtr, Ytr, Xte, Yte * 1e155, 4)
+    with pytest.raises(ValueError, match="^Y_train: entries reach"):  # not "noncentralities: ..."
+        ib.inductive_bias(space, Xtr, Ytr * 1e200, Xte, Yte * 1e200, 0.5)
+    with pytest.raises(ValueError, match="^Y_test: entries reach .* underflow"):
+        ib.inductive_bias(space, Xtr, Ytr, Xte, Yte * 1e-200, 0.5)
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"lengthscale": 0}, ValueError, "^lengthscale:"),
+        ({"lengthscale": np.nan}, ValueError, "^lengthscale:"),
+        ({"lengthscale": -1}, ValueError, "^lengthscale:"),
+        ({"variance": -1}, ValueError, "^variance:"),
+        ({"lengthscale": "x"}, TypeError, "^lengthscale:"),
+        ({"depth": 2}, ValueError, "^params:"),
+        (5, TypeError, "^params:"),
+    ],
+)
+def test_kernel_matrix_checks_given_params(params, error, match):
+    X = np.random.default_rng(0).standard_normal((4, 3))
+    with pytest.raises(error, match=match):
+        ib.kernel_matrix(ib.KernelSpace("rbf"), X, X, params=params)
+
+
+@pytest.mark.parametrize(
+    "kernel, params",
+    [
+        ("nngp_relu", {"depth": 3, "weight_var": 1e150}),  # NaN
+        ("nngp_relu", {"depth": 1, "weight_var": 1e200}),  # inf
+        ("nngp_erf", {"depth": 1, "weight_var": 1e200}),  # zeros
+        ("nngp_relu", {"depth": 1, "bias_var": 1e300}),  # NaN
+        ("nngp_relu", {"depth": 1000, "weight_var": 4.0}),  # ~1e301: scipy's "must not contain infs"
+        ("nngp_relu", {"depth": 1100, "weight_var": 1.0}),  # underflows: "not positive definite"
+    ],
+)
+def test_network_kernels_that_overflow_or_underflow_name_depth(audit_task, kernel, params):
+    Xtr, _, Xte, _, ytr, yte = audit_task
+    space = ib.KernelSpace(kernel, **params)
+    with pytest.raises(ValueError, match="^depth: the kernels of .* (overflow|underflow)"):
+        ib.kernel_matrix(space, Xtr, Xtr)
+    with pytest.raises(ValueError, match="^depth: the kernels of"):
+        ib.inductive_bias(space, Xtr, ytr, Xte, yte, 0.5)
+
+
+def test_spaces_without_a_kernel_are_refused_by_name(audit_task):
+    Xtr, _, Xte, _, ytr, _ = audit_task
+    for space in (ib.RandomFeatureSpace(10), ib.CallableSpace(lambda seed: 0), "rbf"):
+        with pytest.raises(TypeError, match="^space: expected a KernelSpace, got"):
+            ib.kernel_matrix(space, Xtr, Xte)
+        with pytest.raises(TypeError, match="^space: expected a KernelSpace or TrainedNetworkSpace, got"):
+            ib.posterior(space, Xtr, ytr, Xte)

@@ -186,3 +186,57 @@ def test_draws_validate_their_arguments():
         space.draw(-1, seed=1, inputs=4, outputs=2)
     with pytest.raises(ValueError, match="count"):
         space.draw_batch(2**64 - 2, 3, seed=1, inputs=4, outputs=2)
+
+
+# Audit of the spaces: ignored arguments, garbage from overflow, errors naming nothing the user wrote.
+
+
+@pytest.mark.parametrize("kernel", ["nngp_relu", "ntk_erf", "linear", "polynomial"])
+def test_a_lengthscale_is_refused_where_it_does_not_apply(kernel):
+    with pytest.raises(ValueError, match=f"^lengthscale: does not apply to the {kernel} kernel"):
+        ib.KernelSpace(kernel, lengthscale=2)
+    assert ib.KernelSpace(kernel).lengthscale is None and ib.KernelSpace("rbf").lengthscale == 1.0
+
+
+def test_median_lengthscale_needs_finite_inputs_and_two_points():
+    space = ib.KernelSpace("rbf", lengthscale="median")
+    with pytest.raises(ValueError, match="^X_train: contains NaN"):
+        space.resolved(np.full((5, 3), np.nan))
+    with pytest.raises(ValueError, match="^X_train: lengthscale='median' needs at least two"):
+        space.resolved(np.ones((1, 3)))
+
+
+def test_overflowing_random_feature_and_callable_outputs_are_refused_by_name():
+    rng = np.random.default_rng(0)
+    Xtr, Ytr, Xte, Yte = (rng.standard_normal(shape) for shape in ((20, 3), (20, 2), (15, 3), (15, 2)))
+    with pytest.raises(ValueError, match="^weight_var: the networks' outputs overflow"):
+        ib.sample_losses(ib.RandomFeatureSpace(30, weight_var=1e300), Xtr, Ytr, Xte, Yte, 4)
+    huge = ib.CallableSpace(lambda seed: np.full((15, 2), 1e200))
+    with pytest.raises(ValueError, match="^fn: returned predictions reaching 1e\\+200"):
+        ib.sample_losses(huge, Xtr, Ytr, Xte, Yte, 4)
+
+
+def test_device_applies_only_with_a_client():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((10, 2)), np.arange(10) % 2
+    for space in (ib.KernelSpace("rbf"), ib.RandomFeatureSpace(12)):
+        with pytest.raises(ValueError, match="^device: expected 'cpu' or 'cuda'"):
+            ib.sample_losses(space, X, y, X, y, 2, device="x")
+        with pytest.raises(ValueError, match="^device: 'cuda' applies only to the workers of a Dask client"):
+            ib.sample_losses(space, X, y, X, y, 2, device="cuda")
+    with pytest.raises(ValueError, match="^device: 'cuda' applies only"):
+        ib.conditional_distribution(ib.RandomFeatureSpace(12), X, y, X, y, 2, device="cuda")
+
+
+def test_huge_widths_and_bad_indices_are_refused_by_name():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((10, 2)), np.arange(10) % 2
+    for width in (2**63, 10**12):  # NumPy's "maximum dimension exceeded", a raw "Unable to allocate"
+        with pytest.raises(MemoryError, match="^width: .* more than this machine's memory"):
+            ib.sample_losses(ib.RandomFeatureSpace(width), X, y, X, y, 2)
+        with pytest.raises(MemoryError, match="^width:"):
+            ib.RandomFeatureSpace(width).draw(0, 0, 2, 2)
+    with pytest.raises(ValueError, match="^index: must be in"):
+        ib.CallableSpace.hypothesis_seed(0, -1)
+    with pytest.raises(ValueError, match="^seed: must be in"):
+        ib.CallableSpace.hypothesis_seed(-1, 0)

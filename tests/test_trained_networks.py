@@ -10,6 +10,7 @@ against networks actually trained by gradient descent. The long runs are marked 
 
 import importlib
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -245,11 +246,14 @@ def test_trained_networks_answered_exactly_and_by_sampling():
 
 
 def test_duplicate_inputs_climb_the_jitter_ladder():
-    # The NTK matrix of a repeated input is singular: it factors only with a jitter, which is reported.
+    # The NTK matrix of a repeated input is singular: it factors only with a jitter, and then the
+    # "trained networks" miss their training targets (by up to 0.79 here), so any jitter warns.
     rng = np.random.default_rng(0)
     X = rng.normal(size=(10, 2))
     X = np.vstack([X, X[:2]])
-    post = ib.posterior(ib.TrainedNetworkSpace(), X, rng.normal(size=(12, 1)), np.array([[0.5, 0.5]]))
+    with pytest.warns(ib.JitterWarning, match="singular to working precision") as caught:
+        post = ib.posterior(ib.TrainedNetworkSpace(), X, rng.normal(size=(12, 1)), np.array([[0.5, 0.5]]))
+    assert caught[0].filename == __file__
     assert post.jitter > 0 and np.isfinite(post.mean).all() and np.isfinite(post.eigenvalues).all()
 
 
@@ -321,3 +325,64 @@ def test_trained_networks_on_gpu_match_cpu():
     assert ib.inductive_bias(space, cupy.asarray(X), y, cupy.asarray(Xs), ys, error).value == pytest.approx(
         ib.inductive_bias(space, X, y, Xs, ys, error).value, rel=1e-6
     )
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf"])
+def test_an_ill_conditioned_ntk_says_it_lost_digits(activation):
+    # One training input moved by 1e-9 (equal targets): Theta factors with no jitter, but its
+    # condition number (~1e16) leaves the erf net's mean 24 % wrong against 60-digit mpmath.
+    rng = np.random.default_rng(0)
+    X, Xt, Y = rng.standard_normal((30, 5)), rng.standard_normal((20, 5)), rng.standard_normal((30, 2))
+    space = ib.TrainedNetworkSpace(depth=2, activation=activation)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ib.ReliabilityWarning)  # well separated inputs: no warning
+        ib.posterior(space, X, Y, Xt)
+    X[1], Y[1] = X[0] + 1e-9, Y[0]
+    with pytest.warns(ib.JitterWarning):
+        ib.posterior(space, X, Y, Xt)
+
+
+def test_ntk_relu_keeps_the_angle_of_nearly_parallel_inputs():
+    # x = (a, 0, 0), y = (a, 1, 0): every product BLAS forms is an exact integer, so the remaining
+    # error is the kernel's own. acos(x.y / |x||y|) lost half the digits of the angle 1/a, on which the
+    # NTK depends linearly; atan2 of the carried Gram determinant keeps them. Reference: 60-digit
+    # mpmath of the same recursion (neural-tangents' conventions, weight_var 2, bias_var 0 or 0.1).
+    import mpmath as mp
+
+    mp.mp.dps = 60
+
+    def reference(x, y, depth, wv, bv):
+        dot = lambda u, v: sum(mp.mpf(p) * mp.mpf(q) for p, q in zip(u, v))  # noqa: E731
+        d = len(x)
+        kxy, kxx, kyy = (bv + wv * dot(u, v) / d for u, v in ((x, y), (x, x), (y, y)))
+        ntk = kxy
+        for _ in range(depth):
+            c = kxy / mp.sqrt(kxx * kyy)
+            t = mp.acos(min(max(c, -1), 1))
+            k = bv + wv * mp.sqrt(kxx * kyy) * (mp.sin(t) + (mp.pi - t) * c) / (2 * mp.pi)
+            ntk = k + wv * (mp.pi - t) / (2 * mp.pi) * ntk
+            kxy, kxx, kyy = k, bv + wv * kxx / 2, bv + wv * kyy / 2
+        return ntk
+
+    for a in (2.0**20, 2.0**24):
+        A = np.array([[a, 0.0, 0.0], [a, 1.0, 0.0]])
+        for bias_var in (0.0, 0.1):
+            space = ib.KernelSpace("ntk_relu", depth=3, bias_var=bias_var)
+            K = ib.kernel_matrix(space, A, A)
+            exact = [reference(A[i], A[j], 3, 2.0, bias_var) for i, j in ((0, 1), (0, 0))]
+            # the value to 1e-14, and the difference K(x, x) - K(x, y) (about 1/a of it) to 1e-6
+            assert K[0, 1] == pytest.approx(float(exact[0]), rel=1e-14)
+            assert K[0, 0] - K[0, 1] == pytest.approx(float(exact[1] - exact[0]), rel=1e-6)
+            twin = _reference.kernel_matrix("ntk_relu", A, A, depth=3, bias_var=bias_var)
+            assert K[0, 1] == pytest.approx(twin[0, 1], rel=1e-14)
+
+
+@pytest.mark.parametrize("kernel", ["nngp_relu", "ntk_relu", "nngp_erf", "ntk_erf"])
+def test_a_zero_input_matches_the_twin(kernel):
+    # With bias_var = 0 a zero input has zero variance in every layer: the twin took arccos(0 / 0).
+    A = np.array([[0.0, 0.0], [1.0, -2.0], [0.5, 0.25]])
+    space = ib.KernelSpace(kernel, depth=2)
+    K = ib.kernel_matrix(space, A, A)
+    twin = _reference.kernel_matrix(kernel, A, A, depth=2)
+    assert np.isfinite(twin).all()
+    np.testing.assert_allclose(K, twin, rtol=1e-13, atol=1e-300)

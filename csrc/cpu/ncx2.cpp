@@ -88,7 +88,11 @@ std::vector<FitOutcome> ncx2_fit(const double* samples, std::int64_t n, const st
                                  const std::vector<long long>& replicates, std::uint64_t seed,
                                  const FitSettings& settings, int threads, Interrupt& interrupt) {
   // An interrupted pass throws out of the lockstep iteration (between passes, nothing else is slow).
+  // The poll here, on the calling thread, also serves passes too small for the one in the reduction
+  // (which polls from whichever thread runs its first task): a bootstrap of a few samples runs
+  // max_iterations (up to 2^31) such passes.
   const auto evaluate = [&](const Ncx2Params* params, const long long* reps, std::size_t count, LikelihoodSums* sums) {
+    if (interrupt.poll()) throw Interrupted();
     ncx2_likelihood_sums(samples, n, params, reps, count, seed, sums, threads, interrupt);
   };
   return fit_ncx2_lockstep(evaluate, start, replicates, settings);

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 
 # libgomp's threads spin for a while after each parallel region, taking the cores from the BLAS
 # threads that run between our kernels (measured: +60% on a batch's matrix product). Waiting
@@ -71,11 +72,24 @@ def set_num_threads(n: int) -> None:
     _num_threads = n
 
 
+_cupy_missing = False  # an import of CuPy failed: not retried (a failed import costs ~75 us)
+
+
 def cupy_module():
-    """CuPy, or None when it is not installed."""
+    """CuPy, or None when it is not installed.
+
+    A failed import is remembered, so CuPy installed after the library first looked for it is used
+    once imported (``import cupy``, which a caller with CuPy arrays has done): the lookup in
+    ``sys.modules`` is free, a repeated failing import is not.
+    """
+    global _cupy_missing
+    cupy = sys.modules.get("cupy")
+    if cupy is not None or _cupy_missing:
+        return cupy
     try:
         import cupy
     except ImportError:
+        _cupy_missing = True
         return None
     return cupy
 

@@ -13,6 +13,8 @@ from typing import Callable
 
 import numpy as np
 
+from . import _validation
+
 _ITERATIONS = 300
 
 
@@ -21,12 +23,12 @@ def targets(q, log_q) -> np.ndarray:
     if (q is None) == (log_q is None):
         raise TypeError("q, log_q: give exactly one of them")
     if q is not None:
-        q = np.asarray(q, dtype=np.float64)
+        q = _validation.real("q", q)
         if np.any(np.isnan(q)) or np.any((q < 0) | (q > 1)):
             raise ValueError("q: probabilities must lie in [0, 1]")
         with np.errstate(divide="ignore"):
             return np.log(q)
-    log_q = np.asarray(log_q, dtype=np.float64)
+    log_q = _validation.real("log_q", log_q)
     if np.any(np.isnan(log_q)) or np.any(log_q > 0):
         raise ValueError("log_q: log probabilities must be <= 0")
     return log_q
@@ -55,24 +57,29 @@ def _one(
     log_tail = log_sf if upper else log_cdf
 
     def f(v):  # (log tail - target, its derivative in the solve variable)
-        y = math.exp(v) if not upper else v
+        y = _exp(v) if not upper else v
         x = low + y
         tail = float(log_tail(np.array([x]))[0])
         try:
             density = float(log_pdf(np.array([x]))[0])
         except ValueError:  # no density here (its integral failed): the secant step instead
             return tail - target, math.nan
-        slope = math.exp(density - tail) if math.isfinite(tail) else math.inf
+        # exp of a log (density / tail, times y for the lower tail) capped at inf: the density of a
+        # distribution of scale 1e-320 is ~1e320 (math.exp raised OverflowError there).
+        log_slope = density - tail + (0.0 if upper else v)
+        slope = math.exp(log_slope) if math.isfinite(tail) and log_slope < 709.0 else math.inf
         if upper:
             return tail - target, -slope
-        return tail - target, slope * y  # d log F / d log y
+        return tail - target, slope  # d log F / d log y
 
     # The residual must rise (lower tail) or fall (upper tail) to 0: `more` says x must grow.
     def more(residual):
         return residual < 0 if not upper else residual > 0
 
-    # Below y_min = x's resolution above low, x is low in double precision.
-    y_min = max(1e-300, abs(low) * 2.0**-52)
+    # Below y_min = x's resolution above low, x is low in double precision. 1e-300 for a typical
+    # value `start` >= 1, relatively lower for smaller ones (a scale of 1e-320 has its quantiles
+    # there), never below the smallest positive double.
+    y_min = max(1e-300 * min(start, 1.0), 5e-324, abs(low) * 2.0**-52)
     v_min = math.log(y_min) if not upper else y_min
     v = math.log(start) if not upper else start
     value, slope = f(v)
@@ -116,4 +123,9 @@ def _one(
             break
         v = candidate
         value, slope = f(v)
-    return low + (math.exp(v) if not upper else v)
+    return low + (_exp(v) if not upper else v)
+
+
+def _exp(v: float) -> float:
+    """e^v, inf beyond the double range (a quantile above 1.8e308) where math.exp raises OverflowError."""
+    return math.exp(v) if v < 709.78 else math.inf

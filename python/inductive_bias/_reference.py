@@ -152,12 +152,33 @@ def kernel_matrix(
         kxx = bias_var + weight_var * np.sum(A * A, 1)[:, None] / d
         kyy = bias_var + weight_var * np.sum(B * B, 1)[None, :] / d
         ntk = kxy
+        # kxx kyy - kxy^2 for the ReLU NTK's angle, first from the inputs in extended precision (the
+        # native kernel recovers the rounding of the products by fma instead)
+        nx, ny = np.sum(A * A, 1)[:, None], np.sum(B * B, 1)[None, :]
+        dot, c = (A @ B.T).astype(np.longdouble), weight_var / d
+        wedge = np.maximum(nx * np.longdouble(1) * ny - dot * dot, 0).astype(float)  # |x|^2 |y|^2 - (x.y)^2
+        det = bias_var * c * np.maximum(nx + ny - 2 * (A @ B.T), 0) + c * c * wedge
         for _ in range(depth):
             if kernel.endswith("relu"):
                 norm = np.sqrt(kxx * kyy)
-                theta = np.arccos(np.clip(kxy / norm, -1, 1))
-                step = norm * (np.sin(theta) + (np.pi - theta) * np.cos(theta)) / (2 * np.pi)
-                derivative = (np.pi - theta) / (2 * np.pi)
+                live = norm > 0  # a zero-variance input is 0 in every network, where relu'(0) = 0
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    theta = np.where(live, np.arccos(np.clip(kxy / norm, -1, 1)), np.pi / 2)
+                step = np.where(live, norm * (np.sin(theta) + (np.pi - theta) * np.cos(theta)) / (2 * np.pi), 0.0)
+                # theta = atan2(sqrt(det), kxy) keeps the digits arccos loses near 0 (kernels.hpp)
+                angle = np.arctan2(np.sqrt(det), kxy)
+                derivative = np.where(live, (np.pi - (angle if kernel == "ntk_relu" else theta)) / (2 * np.pi), 0.0)
+                small = angle * angle
+                cancelling = np.where(  # sin t - t cos t, by its series where the difference cancels
+                    angle < 0.01,
+                    angle * small * (1 / 3 - small * (1 / 30 - small / 840)),
+                    np.sin(angle) - angle * np.cos(angle),
+                )
+                gap = (2 * np.pi * np.sin(angle / 2) ** 2 - cancelling) / np.pi  # 1 - J / pi
+                a = weight_var / 2
+                det = a * bias_var * ((np.sqrt(kxx) - np.sqrt(kyy)) ** 2 + 2 * norm * gap) + a * a * norm**2 * gap * (
+                    2 - gap
+                )
                 kxx, kyy = bias_var + weight_var * kxx / 2, bias_var + weight_var * kyy / 2
             else:
                 outer = (1 + 2 * kxx) * (1 + 2 * kyy)

@@ -28,7 +28,10 @@ def number(name: str, value, low: float = 0.0, allow_low: bool = False, high: fl
     """A finite real number in (low, high] ([low, high] with allow_low); bools and strings are refused."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
         raise TypeError(f"{name}: expected a number, got {type(value).__name__}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond the double range (10**400): name it, not "int too large"
+        raise ValueError(f"{name}: must be a finite number, got an integer beyond the double range") from None
     above = value >= low if allow_low else value > low
     if not (math.isfinite(value) and above and value <= high):
         bound = f"{'[' if allow_low else '('}{low:g}, {high:g}{']' if math.isfinite(high) else ')'}"
@@ -57,9 +60,11 @@ def shaped_like(values, errors: np.ndarray):
 
 def probability(name: str, value) -> float:
     """A number strictly between 0 and 1 (a confidence level)."""
-    value = number(name, value, high=1.0)
-    if value >= 1.0:
-        raise ValueError(f"{name}: must be in (0, 1), got {value}")
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name}: expected a number, got {type(value).__name__}")
+    value = float(value)
+    if not 0.0 < value < 1.0:  # one message with the one accepted range, for 0, 1, NaN alike
+        raise ValueError(f"{name}: must be a number in (0, 1), got {value}")
     return value
 
 
@@ -151,17 +156,25 @@ def points(name: str, X):
     return X, xp, restore
 
 
+def _one_hot_as_given(low: int, high: int, distinct: int) -> bool:
+    """Whether labels in [low, high] with ``distinct`` values are one-hot encoded over 0 .. high as they
+    are (the published convention: a class absent from the data keeps its column), rather than by
+    rank: non-negative, and at most half of those columns empty (labels 0, 10^6, 2 10^6 are not)."""
+    return low >= 0 and high + 1 <= 2 * distinct
+
+
 def label_codes(labels: list) -> tuple[list, int]:
-    """(codes, classes): integer label arrays (of train and test) as class codes 0 .. C-1 over their
-    distinct values together, as the .csv reader and ``class_separation`` do; labels that already are
-    0 .. C-1 are returned as they are (the published one-hot convention, bitwise)."""
+    """(codes, classes): integer label arrays (of train and test) and the number of one-hot outputs.
+    Labels 0 .. C-1 (a few classes may be absent) are returned as they are, with C = largest + 1 (the
+    published convention, bitwise); negative or sparse labels become their rank among the distinct
+    labels of all arrays together, as the .csv reader and ``class_separation`` do."""
     joined = labels
     if len({y.dtype for y in labels}) > 1:  # int64 with uint64 would concatenate as float64
         joined = [y.astype(object) for y in labels]
     values, inverse = np.unique(np.concatenate(joined), return_inverse=True)
+    if _one_hot_as_given(int(values[0]), int(values[-1]), int(values.size)):
+        return labels, int(values[-1]) + 1
     classes = int(values.size)
-    if values[0] == 0 and values[-1] == classes - 1:
-        return labels, classes
     bounds = np.cumsum([y.size for y in labels])[:-1]
     return np.split(inverse.reshape(-1), bounds), classes
 
@@ -182,7 +195,7 @@ def targets(name: str, Y, n: int, xp, classes: int | None = None):
         low, high = (int(Y.min()), int(Y.max())) if n else (0, -1)
         if classes is None:
             distinct = int(xp.unique(Y).size)
-            if low >= 0 and high + 1 > 2 * distinct:  # e.g. labels 0, 10^6, 2 10^6: a vast, empty one-hot
+            if not _one_hot_as_given(min(low, 0), high, distinct):  # 0, 10^6, 2 10^6: a vast, empty one-hot
                 raise ValueError(
                     f"{name}: labels up to {high} would be one-hot encoded over {high + 1} outputs for {distinct} "
                     f"distinct labels; give labels 0 .. C-1 (np.unique(y, return_inverse=True)[1])"
@@ -206,6 +219,19 @@ def targets(name: str, Y, n: int, xp, classes: int | None = None):
             f"{'overflow' if largest > 1 else 'underflow'} in double precision; rescale the targets"
         )
     return Y.astype(np.float64)
+
+
+def real(name: str, values) -> np.ndarray:
+    """``values`` as float64, refusing anything but real numbers: complex (its imaginary part would be
+    dropped), bool (True would be a weight of 1), strings (``'2'`` would be parsed) and objects (None)."""
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError):  # ragged nested sequences
+        raise TypeError(f"{name}: expected real numbers, got {type(values).__name__}") from None
+    if array.dtype.kind not in "fiu":
+        kind = {"b": "bool", "c": "complex", "U": "str", "S": "bytes", "O": "object"}.get(array.dtype.kind)
+        raise TypeError(f"{name}: expected real numbers, got {kind or array.dtype}")
+    return array.astype(np.float64, copy=False)
 
 
 def finite(name: str, array, xp) -> None:

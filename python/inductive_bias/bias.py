@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.special import log_ndtr
 
 from . import _validation, reliability
 from ._arrays import Array
-from .ncx2 import Ncx2Fit, ScaledChi2, ScaledNCX2, as_samples
+from .ncx2 import Ncx2Fit, ScaledChi2, ScaledNCX2, as_samples, warn_if_few_replicates
 
 __all__ = ["BiasEstimate", "bias_from_losses", "sankaran_bias"]
 
@@ -135,7 +136,9 @@ def bias_from_losses(
     distribution : {"ncx2", "chi2"}
         The published scaled non-central chi-squared, or the central one.
     n_boot : int
-        Poisson-bootstrap refits for the interval (0: no interval).
+        Poisson-bootstrap refits for the interval (0: no interval). Fewer than ``2 / (1 - confidence)``
+        converged refits (40 at 0.95) give an interval that cannot resolve its tails: it is still
+        returned, with a FitWarning.
     seed : int, numpy.random.SeedSequence or numpy.random.Generator
         Seeds the bootstrap weights (Philox).
     unit : {"bits", "nats"}
@@ -204,6 +207,7 @@ def read_fit(fit: Ncx2Fit, error, unit: str = "bits", confidence: float = 0.95) 
 
     interval = None
     if fit.bootstrap is not None and len(fit.bootstrap):
+        warn_if_few_replicates(len(fit.bootstrap), confidence, stacklevel=5)
         replicates = np.array([bias(d) for d in fit.replicates()])  # [replicates, errors]
         tail = 50 * (1 - confidence)
         bounds = np.percentile(replicates, [tail, 100 - tail], axis=0).T  # [errors, 2]
@@ -264,12 +268,14 @@ def _warn_if_weak(fit: Ncx2Fit, sorted_samples: np.ndarray, errors: np.ndarray) 
 
 
 def sankaran_bias(df: float, nc: float, scale: float, error: float, unit: str = "bits") -> float:
-    """Compute the published fallback estimate from Sankaran's normal approximation.
+    """Compute the estimate from Sankaran's normal approximation of the ncx2 CDF.
 
-    Sankaran's approximation maps the ncx2 CDF at ``error / scale`` to a standard normal ``z``; the
-    published fallback reports ``z^2 / 2``, which leaves out the ``log(|z| sqrt(2 pi))`` term of the
-    normal tail and is therefore 5-9 % off. It is kept only to compare with:
-    ``ScaledNCX2(df, nc, scale).logcdf(error)`` is the accurate value.
+    Sankaran's approximation maps the ncx2 CDF at ``error / scale`` to a standard normal ``z`` and
+    the estimate is ``-log Phi(z)`` (``scipy.special.log_ndtr``): about ``z^2 / 2 + log(|z| sqrt(2 pi))``
+    deep in the lower tail, and near 0 where ``error`` lies above the bulk. (The published fallback
+    reported ``z^2 / 2`` whatever the sign of ``z``, which grows without bound above the bulk, where
+    the bias is 0.) It is kept to compare with: ``ScaledNCX2(df, nc, scale).logcdf(error)`` is the
+    accurate value.
 
     Parameters
     ----------
@@ -287,22 +293,33 @@ def sankaran_bias(df: float, nc: float, scale: float, error: float, unit: str = 
     Returns
     -------
     float
-        The approximate ``-log P(loss <= error)`` in ``unit``.
+        The approximate ``-log P(loss <= error)`` in ``unit``, ``>= 0``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If an argument is not a positive finite number (``nc``: non-negative), or ``unit`` is unknown.
 
     Examples
     --------
     >>> import inductive_bias as ib
     >>> round(ib.sankaran_bias(20, 15, 0.01, 0.1), 2)
-    8.18
+    11.36
     """
     distribution = ScaledNCX2(df, nc, scale)  # validates df, nc, scale
     per_nat = _validation.per_nat(unit)
-    x = _validation.number("error", error) / distribution.scale
+    error = _validation.number("error", error)
     df, nc = distribution.df, distribution.nc
-    h = 1 - 2 / 3 * (df + nc) * (df + 3 * nc) / (df + 2 * nc) ** 2
-    p = (df + 2 * nc) / (df + nc) ** 2
+    # Every quantity as a ratio or a log, so that df or nc up to 1e308 and error / scale beyond the
+    # double range stay finite: (df + nc)^2 overflowed at df = 1e300.
+    big = max(df, nc)
+    d, n = df / big, nc / big
+    h = 1 - 2 / 3 * ((d + n) / (d + 2 * n)) * ((d + 3 * n) / (d + 2 * n))  # in [1/3, 1/2]
+    log_total = math.log(big) + math.log(d + n)  # log(df + nc)
+    p = (d + 2 * n) / (d + n) * math.exp(-log_total)  # (df + 2 nc) / (df + nc)^2
     m = (h - 1) * (1 - 3 * h)
-    z = ((x / (df + nc)) ** h - (1 + h * p * (h - 1 - 0.5 * (2 - h) * m * p))) / (
-        h * math.sqrt(2 * p) * (1 + 0.5 * m * p)
-    )
-    return z * z / 2 / per_nat
+    log_ratio = math.log(error) - math.log(distribution.scale) - log_total  # log(x / (df + nc))
+    # (x / (df + nc))^h; beyond e^700 z is +inf in doubles and Phi(z) = 1.
+    power = math.exp(h * log_ratio) if h * log_ratio < 700 else math.inf
+    z = (power - (1 + h * p * (h - 1 - 0.5 * (2 - h) * m * p))) / (h * math.sqrt(2 * p) * (1 + 0.5 * m * p))
+    return float(-log_ndtr(z)) / per_nat

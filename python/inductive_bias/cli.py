@@ -18,6 +18,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -49,11 +50,50 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _fraction(text: str) -> float:
+    """A share strictly between 0 and 1 (--test-fraction)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:  # NaN too
+        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text}")
+    return value
+
+
+def _error_rate(text: str) -> float:
+    """A classification error in (0, 1] (--difficulty-error, difficulty --error)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value <= 1:  # NaN too
+        raise argparse.ArgumentTypeError(f"must be a classification error in (0, 1], got {text}")
+    return value
+
+
+class _UsageError(Exception):
+    """A command-line mistake argparse found; main() prints it as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as the command's others: one line naming the flag, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        # argparse writes "argument --flag: what"; the command writes "--flag: what".
+        raise _UsageError(message.removeprefix("argument "))
+
+
 def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", help="user data: .npz (X_train, y_train, X_test, y_test or X, y), .npy, .csv")
-    parser.add_argument("--labels", help="labels (.npy) for a .npy feature file")
-    parser.add_argument("--label-column", help="the label column of a .csv (default: the last)")
-    parser.add_argument("--test-fraction", type=float, default=0.3, help="test share when splitting X, y (0.3)")
+    parser.add_argument("--labels", help="labels (.npy) for a .npy feature file (only with a .npy)")
+    parser.add_argument("--label-column", help="the label column of a .csv (default: the last; only with a .csv)")
+    parser.add_argument(
+        "--test-fraction",
+        type=_fraction,
+        help="test share when splitting data given as one set (.npz with X, y; .npy; .csv), in (0, 1) (0.44, as "
+        "the digits task); refused for data already split (the digits, an .npz with X_train, ..., y_test)",
+    )
     parser.add_argument(
         "--error",
         type=_positive_float,
@@ -72,19 +112,21 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_integer_at_least(0), default=0)
     parser.add_argument(
         "--difficulty-error",
-        type=_positive_float,
+        type=_error_rate,
         default=0.01,
         help="classification error for the task-difficulty bound (0.01)",
     )
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--json", help="write the report (table, parameters, versions, timings) as JSON")
-    parser.add_argument("--plot", help="write the figure (losses, tail, bits vs error) as PNG")
+    parser.add_argument(
+        "--plot", help="write the figure (losses, tail, bits vs error); the suffix picks the format (.png, .pdf, .svg)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def build_parser() -> argparse.ArgumentParser:
     # No abbreviations: the top-level report options (--n-hypotheses) would swallow `difficulty --n`.
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="inductive-bias",
         description=__doc__,
         allow_abbrev=False,
@@ -95,18 +137,38 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     report = commands.add_parser("report", help="the report on the built-in task or on --data", allow_abbrev=False)
     _add_report_arguments(report)
-    difficulty = commands.add_parser("difficulty", help="the task-difficulty bound in bits", allow_abbrev=False)
-    difficulty.add_argument("--data", help="estimate n, m, R, delta from data (.npz, .npy + --labels, .csv)")
-    difficulty.add_argument("--labels")
-    difficulty.add_argument("--label-column")
-    difficulty.add_argument("--n", type=_positive_float, help="training set size")
-    difficulty.add_argument("--m", type=_positive_float, help="intrinsic dimension of the data")
-    difficulty.add_argument("--R", type=_positive_float, help="radius of the data (largest distance to the centre)")
-    difficulty.add_argument(
-        "--delta", type=_positive_float, help="class separation (smallest distance between points of different classes)"
+    difficulty = commands.add_parser(
+        "difficulty",
+        help="the task-difficulty bound in bits",
+        description="The task-difficulty bound in bits, from --n, --m, --R, --delta and --classes, or from --data: "
+        "what is not given is estimated from the data (n, classes: counted; m: intrinsic dimension, rounded; R: "
+        "radius; delta: class separation), and a value given beside --data replaces its estimate.",
+        allow_abbrev=False,
     )
-    difficulty.add_argument("--classes", type=_integer_at_least(2), help="number of classes")
-    difficulty.add_argument("--error", type=_positive_float, default=0.01, help="target classification error (0.01)")
+    difficulty.add_argument(
+        "--data", help="estimate what is not given of n, m, R, delta, classes from data (.npz, .npy + --labels, .csv)"
+    )
+    difficulty.add_argument("--labels", help="labels (.npy) for a .npy feature file (only with a .npy)")
+    difficulty.add_argument("--label-column", help="the label column of a .csv (default: the last; only with a .csv)")
+    difficulty.add_argument("--n", type=_positive_float, help="training set size (with --data: replaces the count)")
+    difficulty.add_argument(
+        "--m", type=_positive_float, help="intrinsic dimension of the data (with --data: replaces the estimate)"
+    )
+    difficulty.add_argument(
+        "--R",
+        type=_positive_float,
+        help="radius of the data (largest distance to the centre; with --data: replaces the estimate)",
+    )
+    difficulty.add_argument(
+        "--delta",
+        type=_positive_float,
+        help="class separation (smallest distance between points of different classes; with --data: replaces "
+        "the estimate)",
+    )
+    difficulty.add_argument(
+        "--classes", type=_integer_at_least(2), help="number of classes (with --data: replaces the count)"
+    )
+    difficulty.add_argument("--error", type=_error_rate, default=0.01, help="target classification error (0.01)")
     difficulty.add_argument("--json", help="write the bound and its inputs as JSON")
     difficulty.add_argument("--quiet", action="store_true", help="no progress bars")
     bench = commands.add_parser("bench", help="run the benchmark suite and write benchmarks/results/SUMMARY.md")
@@ -276,32 +338,72 @@ def compute_report(
     }
 
 
-_FLAGS = {"data": "--data", "labels": "--labels", "label_column": "--label-column", "test_fraction": "--test-fraction"}
+# The library's argument names -> the command's flags, per command (errors name what the user wrote).
+_DATA_FLAGS = {
+    "data": "--data",
+    "labels": "--labels",
+    "label_column": "--label-column",
+    "test_fraction": "--test-fraction",
+    "seed": "--seed",
+}
+_FLAGS = {
+    "report": {**_DATA_FLAGS, "n_hypotheses": "--n-hypotheses", "n_boot": "--n-boot", "error": "--error"},
+    "difficulty": {
+        **_DATA_FLAGS,
+        **{name: f"--{name}" for name in ("n", "m", "R", "delta", "classes", "error")},
+    },
+}
 
 
-def _load(args, test_fraction: float):
-    """The task of --data (or the built-in digits), with errors naming the command's flags."""
+def _flagged(message: str, flags: dict) -> str:
+    """``message`` with its leading argument names (``"R, delta: ..."``) turned into the command's flags
+    when each of them is one."""
+    names, colon, rest = message.partition(":")
+    parts = names.split(", ")
+    if colon and all(part in flags for part in parts):
+        return ", ".join(flags[part] for part in parts) + colon + rest
+    return message
+
+
+def _load(args, test_fraction: float | None):
+    """The task of --data (or the built-in digits); main() turns the argument names of its errors into
+    the command's flags."""
     from .datasets import load_task
 
-    try:
-        return load_task(args.data, args.labels, test_fraction, getattr(args, "seed", 0), args.label_column)
-    except ValueError as error:
-        name, _, rest = str(error).partition(":")
-        raise ValueError(f"{_FLAGS[name]}:{rest}" if name in _FLAGS else str(error)) from None
+    return load_task(args.data, args.labels, test_fraction, getattr(args, "seed", 0), args.label_column)
 
 
 def _check_outputs(args) -> None:
-    """Refuse what would fail only after the whole computation: a --json or --plot folder that does not
-    exist, --plot without matplotlib."""
+    """Refuse what would fail only after the whole computation: a --json or --plot path that is a folder,
+    whose folder does not exist or cannot be written, --plot with a suffix matplotlib cannot write or
+    without matplotlib."""
+    import os
+
     for flag in ("json", "plot"):
         target = getattr(args, flag, None)
-        if target and not Path(target).resolve().parent.is_dir():
-            raise ValueError(f"--{flag}: the folder {Path(target).resolve().parent} does not exist")
+        if not target:
+            continue
+        path = Path(target)
+        if path.is_dir():
+            raise ValueError(f"--{flag}: {target} is a folder; give a file name")
+        folder = path.resolve().parent
+        if not folder.is_dir():
+            raise ValueError(f"--{flag}: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise ValueError(f"--{flag}: {target} cannot be written (permissions)")
     if getattr(args, "plot", None):
         import importlib.util
 
         if importlib.util.find_spec("matplotlib") is None:
             raise ValueError("--plot: needs matplotlib (pip install 'inductive-bias[plot]')")
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        formats = FigureCanvasBase.get_supported_filetypes()
+        suffix = Path(args.plot).suffix.lower().lstrip(".")
+        if suffix not in formats:
+            raise ValueError(
+                f"--plot: {args.plot!r} has no suffix of a figure format matplotlib writes (.png, .pdf, .svg, ...)"
+            )
 
 
 def _write_json(path: str, content: dict) -> None:
@@ -310,9 +412,14 @@ def _write_json(path: str, content: dict) -> None:
 
 
 def run_report(args) -> int:
+    from ._arrays import check_fits
     from .report import format_report, plot_report
 
     _check_outputs(args)
+    try:  # before the work: a count whose losses cannot fit (or that runs past 2^64 hypothesis indices)
+        check_fits("--n-hypotheses", args.n_hypotheses, np)
+    except MemoryError as error:
+        raise ValueError(str(error)) from None
     task = _load(args, args.test_fraction)
     report = compute_report(
         task,
@@ -339,34 +446,39 @@ def run_difficulty(args) -> int:
     from .estimators import task_difficulty
 
     _check_outputs(args)
+    names = ("n", "m", "R", "delta", "classes")
+    given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     if args.data:
-        task = _load(args, 0.3)
+        if len(given) == len(names):
+            raise ValueError("--data: --n, --m, --R, --delta and --classes are all given; nothing is left to estimate")
+        task = _load(args, None)
         X = np.concatenate([task.X_train, task.X_test])
         y = np.concatenate([task.y_train, task.y_test])
-        result = task_difficulty(X, y, args.error, progress=not args.quiet)
-        print(
-            f"{task.name}: n = {result.n}, m = {result.m:g} (estimate {result.m_estimate:.2f}), R = {result.R:.4g}, "
-            f"delta = {result.delta:.4g}, classes = {result.classes}"
+        # Only what is not given is estimated: a given --m or --delta skips its estimator.
+        result = task_difficulty(
+            X, y, args.error, m=given.get("m"), separation=given.get("delta", "exact"), progress=not args.quiet
         )
-        bound = result.bound
+        inputs = {"n": result.n, "m": result.m, "R": result.R, "delta": result.delta, "classes": result.classes}
+        inputs.update(given)
+        shown = [
+            f"{name} = {inputs[name]:{'.4g' if name in ('R', 'delta') else 'g'}}"
+            + (" (given)" if name in given else f" (estimate {result.m_estimate:.2f})" if name == "m" else "")
+            for name in names
+        ]
+        print(f"{task.name}: {', '.join(shown)}")
+        inputs.update(m_estimate=None if "m" in given else result.m_estimate, given=sorted(given, key=names.index))
     else:
-        missing = [name for name in ("n", "m", "R", "delta", "classes") if getattr(args, name) is None]
+        for flag in ("labels", "label_column"):
+            if getattr(args, flag) is not None:
+                raise ValueError(f"--{flag.replace('_', '-')}: only with --data")
+        missing = [name for name in names if name not in given]
         if missing:
             raise ValueError(f"--{missing[0]}: needed without --data (give --n, --m, --R, --delta, --classes)")
-        bound = difficulty.classification(args.n, args.m, args.R, args.delta, args.classes, args.error)
+        inputs = dict(given)
+    bound = difficulty.classification(
+        inputs["n"], inputs["m"], inputs["R"], inputs["delta"], inputs["classes"], args.error
+    )
     if args.json:
-        inputs = (
-            {
-                "n": result.n,
-                "m": result.m,
-                "m_estimate": result.m_estimate,
-                "R": result.R,
-                "delta": result.delta,
-                "classes": result.classes,
-            }
-            if args.data
-            else {"n": args.n, "m": args.m, "R": args.R, "delta": args.delta, "classes": args.classes}
-        )
         _write_json(
             args.json,
             {
@@ -424,7 +536,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"inductive-bias: error: {error}", file=sys.stderr)
         return 2
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except _UsageError as error:
+        print(f"inductive-bias: error: {error}", file=sys.stderr)
+        return 2
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
@@ -433,8 +549,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "bench":
                 return run_bench(args)
             return run_report(args)
-        except (ValueError, TypeError, RuntimeError, OSError, ImportError) as error:
-            print(f"inductive-bias: error: {error}", file=sys.stderr)
+        except (ValueError, TypeError, RuntimeError, OSError, ImportError, MemoryError) as error:
+            message = _flagged(str(error), _FLAGS.get(args.command or "report", {}))
+            print(f"inductive-bias: error: {message}", file=sys.stderr)
             return 2
 
 

@@ -206,6 +206,7 @@ def compare(
     seed: Any = 0,
     n_boot: int = 100,
     progress: bool | Callable = False,
+    n_draws: int = 256,
 ) -> Comparison:
     """Compute the inductive bias of several hypothesis spaces at several target errors.
 
@@ -215,7 +216,7 @@ def compare(
 
     Parameters
     ----------
-    spaces : dict of str to KernelSpace, RandomFeatureSpace or CallableSpace
+    spaces : dict of str to KernelSpace, TrainedNetworkSpace, RandomFeatureSpace or CallableSpace
         The spaces to compare, by the names shown in the table.
     X_train, Y_train, X_test, Y_test : arrays
         As for ``inductive_bias``.
@@ -229,6 +230,8 @@ def compare(
         As for ``inductive_bias`` (sampled spaces only).
     progress : bool or callable
         As for ``inductive_bias``.
+    n_draws : int
+        As for ``inductive_bias`` (random-feature spaces answered conditionally only).
 
     Returns
     -------
@@ -263,6 +266,7 @@ def compare(
             seed=seed,
             n_boot=n_boot,
             progress=progress,
+            n_draws=n_draws,
         )
         seconds = (time.perf_counter() - begin) / targets.size
         bits = np.asarray(result.bits)

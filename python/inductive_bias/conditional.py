@@ -27,7 +27,7 @@ from . import _backend, _dask, _validation, random, reliability
 from ._arrays import LARGE_JITTER, Array, array_module, cholesky_with_jitter, eigh, fits_in_memory, to_host
 from ._progress import progress_bar
 from .gchi2 import GeneralizedChi2
-from .posterior import Posterior, training_and_test_targets
+from .posterior import Posterior, condition_number, training_and_test_targets
 from .spaces import RandomFeatureSpace
 
 __all__ = ["ConditionalDistribution", "ConditionalReading", "conditional_distribution", "read_conditional"]
@@ -59,12 +59,15 @@ class ConditionalDistribution:
         The largest relative jitter any draw's Gram matrix needed.
     n_boot : int, default 200
         Bootstrap replicates behind :meth:`interval` (0: none).
+    excluded : int, default 0
+        Feature draws left out because their training features have rank below ``n``: none of
+        their networks fits the training data (see :func:`conditional_distribution`).
 
     Attributes
     ----------
     draws : list of GeneralizedChi2
-        One per feature draw.
-    seed, start, jitter, n_boot
+        One per feature draw kept.
+    seed, start, jitter, n_boot, excluded
         As given.
 
     Examples
@@ -77,7 +80,9 @@ class ConditionalDistribution:
     3.0
     """
 
-    def __init__(self, draws: list, seed: int, start: int = 0, jitter: float = 0.0, n_boot: int = 200):
+    def __init__(
+        self, draws: list, seed: int, start: int = 0, jitter: float = 0.0, n_boot: int = 200, excluded: int = 0
+    ):
         draws = list(draws)
         if not draws or not all(isinstance(g, GeneralizedChi2) for g in draws):
             raise ValueError("draws: expected a non-empty list of GeneralizedChi2")
@@ -86,6 +91,7 @@ class ConditionalDistribution:
         self.start = _validation.integer("start", start, 0, _validation.UINT64_LIMIT)
         self.jitter = _validation.number("jitter", jitter, allow_low=True)
         self.n_boot = _validation.integer("n_boot", n_boot)
+        self.excluded = _validation.integer("excluded", excluded)
 
     def __repr__(self) -> str:
         return f"ConditionalDistribution({len(self.draws)} draws, mean={self.mean():.6g})"
@@ -394,13 +400,19 @@ def read_conditional(
         )
     few = np.isfinite(value) & (effective < FEW_EFFECTIVE_DRAWS)
     if few.any():
-        reliability.warn(
-            reliability.EstimatorWarning,
-            f"n_draws: at {int(few.sum())} target error(s) the average rests on fewer than {FEW_EFFECTIVE_DRAWS:g} "
-            f"effective feature draws (of {n}; smallest {float(effective[few].min()):.3g}): the value is unbiased in "
-            f"probability but its bootstrap interval may undercover; use more draws",
-            stacklevel=5,
-        )
+        if n < FEW_EFFECTIVE_DRAWS:  # then every error is "few", however evenly the draws contribute
+            message = (
+                f"n_draws: only {n} feature draws: the value is unbiased in probability but a bootstrap interval "
+                f"over so few draws may undercover; use at least {FEW_EFFECTIVE_DRAWS:g} (more in deep tails)"
+            )
+        else:
+            message = (
+                f"n_draws: at {int(few.sum())} target error(s) the average rests on fewer than "
+                f"{FEW_EFFECTIVE_DRAWS:g} effective feature draws (of {n}; smallest "
+                f"{float(effective[few].min()):.3g}): the value is unbiased in probability but its bootstrap "
+                f"interval may undercover; use more draws"
+            )
+        reliability.warn(reliability.EstimatorWarning, message, stacklevel=None)
     error_bound = np.where(np.isfinite(log_p), evaluation_error, 0.0).reshape(n, -1).max(axis=0)
     return ConditionalReading(
         value=_validation.shaped_like(value, errors),
@@ -428,18 +440,27 @@ def conditional_distribution(
     progress: bool | Callable = False,
     device: str = "cpu",
 ) -> ConditionalDistribution:
-    """Compute the exact test-MSE distribution of a random-feature space given each of ``n_draws``
-    feature draws.
+    """Compute the exact test-MSE distribution of a random-feature space given each feature draw.
 
     Draw ``i`` takes the hidden layers of the sampler's hypothesis ``start + i`` (Philox substream of
     ``seed``, through ``RandomFeatureSpace.draw_batch``); its output layer, Gaussian initialization
     plus the minimum-norm change that fits the training targets, is Gaussian, so the test MSE given
-    the features is the generalized chi-squared of ``Posterior.mse_distribution``. With the jitter
-    the Gram matrix may need, the covariance is the one the sampler's jittered solve gives (not the
-    GP posterior's with noise). Each draw is computed on its own (2-D products, its own jitter), so
-    the result is bitwise independent of ``batch_size``, ``task_size`` and the number of workers.
+    the features is the generalized chi-squared of ``Posterior.mse_distribution``. Each draw is
+    computed on its own (2-D products, the smallest jitter its own Gram matrix needs), so the result
+    is bitwise independent of ``batch_size``, ``task_size`` and the number of workers. (The sampler
+    instead picks one jitter per batch of up to 64 hypotheses, so where a draw needs a jitter its
+    sampled losses follow a slightly different solve than this distribution.)
 
-    When ``width + 1 < n`` the features cannot interpolate the training points: the output layer is
+    With ``width`` features, plus the bias column when ``bias_var > 0`` (a zero bias column adds no
+    rank), at least ``n`` a draw's networks fit the training data exactly when its training features
+    have rank ``n``. A draw whose Gram matrix needs any jitter, or whose condition number leaves fewer
+    than 3 digits (exactly rank-deficient Gram matrices often factor at ~1e17), has lower rank (ReLU
+    units dead on every training point, duplicate inputs): none of its networks fits the data, so it holds no hypothesis
+    of the space conditioned on fitting, and it is left out of the average; a
+    :class:`NonInterpolatingWarning` gives the count (``excluded`` of the result). When no draw
+    interpolates this raises ``ValueError``.
+
+    With fewer features than ``n`` no draw can interpolate the training points: the output layer is
     then the least-squares fit nearest its initialization, determined by the features except along
     features that vanish on every training point (and up to the jitter), so each conditional
     distribution is (nearly) a point mass at that fit's loss and the estimate degenerates to the
@@ -477,7 +498,8 @@ def conditional_distribution(
     progress : bool or callable
         A tqdm bar over the draws when stderr is a terminal, or ``progress(done, total)`` calls.
     device : {"cpu", "cuda"}
-        With ``client``: run each task on its worker's GPU where the worker has one.
+        With ``client``: run each task on its worker's GPU where the worker has one; ``"cuda"``
+        without ``client`` is refused (the arrays' own device is used: CuPy arrays run on their GPU).
 
     Returns
     -------
@@ -487,7 +509,8 @@ def conditional_distribution(
     Raises
     ------
     ValueError
-        Bad arguments (named), or a Gram matrix that does not factor even with the largest jitter.
+        Bad arguments (named), a Gram matrix that does not factor even with the largest jitter, or
+        (with at least ``n`` features) no draw whose training features have rank ``n``.
     TypeError
         Arguments of the wrong type.
 
@@ -520,13 +543,15 @@ def conditional_distribution(
     for name, array in (("X_test", X_test), ("Y_train", Y_train), ("Y_test", Y_test)):
         _backend.same_device(name, array, X_train, "X_train")
     n = X_train.shape[0]
-    if space.width + 1 < n:
+    interpolating = space.feature_count() >= n
+    if not interpolating:
         reliability.warn(
             reliability.NonInterpolatingWarning,
-            f"space: {space.width} features (+ bias) for {n} training points: the networks cannot fit the training "
+            f"space: {space.feature_count()} features for {n} training points: the networks cannot fit the training "
             f"data (least-squares output layers), so each draw's loss is (nearly) a point mass at its least-squares "
             f"fit and the conditional estimate is the fraction of draws that reach the error, not the bias of "
             f"hypotheses that fit the data",
+            stacklevel=None,
         )
     with _backend.on_device(X_train):
         targets_train, targets_test = training_and_test_targets(Y_train, Y_test, n, X_test.shape[0], xp)
@@ -542,9 +567,29 @@ def conditional_distribution(
             rows = draw_rows(
                 space, X_train, X_test, targets_train, targets_test, start, n_draws, seed, batch_size, progress
             )
-    draws = [unpack(row) for row in np.asarray(rows)]
-    jitter = float(np.asarray(rows)[:, 0].max())
-    return ConditionalDistribution(draws, seed, start=start, jitter=jitter, n_boot=n_boot)
+    rows = np.asarray(rows)
+    excluded = 0
+    if interpolating:
+        fits = rows[:, 3] > 0.0  # draw_distribution's verdict: rank n (no jitter, condition number in range)
+        excluded = int((~fits).sum())
+        if not fits.any():
+            raise ValueError(
+                f"space: none of the {n_draws} feature draws has training features of rank {n} (ReLU units dead on "
+                f"every training point, or duplicate training inputs): no network of the space fits the training "
+                f"data; use a wider space or bias_var > 0, and remove duplicate inputs"
+            )
+        if excluded:
+            reliability.warn(
+                reliability.NonInterpolatingWarning,
+                f"space: {excluded} of {n_draws} feature draws have training features of rank below {n} (ReLU units "
+                f"dead on every training point, or duplicate inputs): none of their networks fits the training data, "
+                f"so they are left out and the estimate averages the other {n_draws - excluded}",
+                stacklevel=None,
+            )
+        rows = rows[fits]
+    draws = [unpack(row) for row in rows]
+    jitter = float(rows[:, 0].max())
+    return ConditionalDistribution(draws, seed, start=start, jitter=jitter, n_boot=n_boot, excluded=excluded)
 
 
 def draw_flops(space: RandomFeatureSpace, n: int, t: int, d: int) -> float:
@@ -557,7 +602,7 @@ def draw_flops(space: RandomFeatureSpace, n: int, t: int, d: int) -> float:
 
 def draw_rows(space, X_train, X_test, targets_train, targets_test, start, count, seed, batch_size, progress):
     """Packed conditional distributions (see :func:`pack`) of draws ``start .. start + count - 1``,
-    [count, 3 t + 3] on the host."""
+    [count, 3 t + 4] on the host."""
     xp = array_module(X_train)
     device = "cpu" if xp is np else "cuda"
     n, d = X_train.shape
@@ -566,22 +611,27 @@ def draw_rows(space, X_train, X_test, targets_train, targets_test, start, count,
     per_draw = 8 * (space.parameter_count(d, k) + (n + t) * p + n * n + t * t)
     fits_in_memory("width", per_draw, xp is np, "one draw's features need")
     batch_size = batch_size or max(1, min(64, (256 * 2**20) // per_draw))
-    rows = np.empty((count, 3 * t + 3))
+    rows = np.empty((count, 3 * t + 4))
     with progress_bar(count, "feature draws", progress, unit="draw") as bar:
         for first in range(0, count, batch_size):
             size = min(batch_size, count - first)
             batch = space.draw_batch(start + first, size, seed, d, k, device)
             for i in range(size):  # per draw: its own jitter and 2-D products, whatever the batch
                 layers = [layer[i] for layer in batch]
-                distribution, jitter = draw_distribution(space, layers, X_train, X_test, targets_train, targets_test)
-                rows[first + i] = pack(distribution, jitter, t)
+                distribution, jitter, fits = draw_distribution(
+                    space, layers, X_train, X_test, targets_train, targets_test
+                )
+                rows[first + i] = pack(distribution, jitter, t, fits)
             bar.update(size)
     return rows
 
 
 def draw_distribution(space, layers, X_train, X_test, targets_train, targets_test):
-    """(GeneralizedChi2, relative jitter): the exact test-MSE distribution given one draw's hidden
-    layers, for the output layer the sampler fits (``sampling``'s minimum-norm change).
+    """(GeneralizedChi2, relative jitter, fits): the exact test-MSE distribution given one draw's
+    hidden layers, for the output layer the sampler fits (``sampling``'s minimum-norm change).
+    ``fits`` is False for a draw with at least ``n`` features whose training features have rank
+    below ``n`` (its Gram matrix needed a jitter, or its condition number leaves fewer than 3 digits):
+    no output layer fits the data, and the distribution is of a jittered solve, meaningless.
 
     With ``F``, ``G`` the training and test features (output scaling folded in) and ``c0`` standard
     normal, the sampler's output layer is ``c = (I - F^T M F) c0 + F^T M Y``, ``M = (F F^T + j I)^-1``
@@ -592,20 +642,23 @@ def draw_distribution(space, layers, X_train, X_test, targets_train, targets_tes
     F = space.features(X_train, layers)  # [n, p]
     G = space.features(X_test, layers)  # [t, p]
     n, p = F.shape
-    interpolating = p >= n
+    interpolating = space.feature_count() >= n  # p counts the bias column even when it is zero
     gram = F @ F.T if interpolating else F.T @ F
     L, jitter = cholesky_with_jitter(
         gram,
         "X_train: the training features are degenerate even with a jitter of "
         "0.1 x their mean Gram diagonal (duplicate inputs with different targets?)",
     )
-    if jitter >= LARGE_JITTER:
+    if jitter >= LARGE_JITTER and not interpolating:  # interpolating: any jitter excludes the draw
         reliability.warn(
             reliability.JitterWarning,
             f"X_train: a draw's training-feature Gram matrix needed a jitter of {jitter:g} x its mean diagonal: its "
             f"networks fit the training data only approximately",
-            stacklevel=5,
+            stacklevel=None,
         )
+    # Exactly rank-deficient Gram matrices (dead ReLU units) factor at condition numbers ~1e17 as
+    # often as they need a jitter; full-rank draws stay below ~1e10.
+    fits = not interpolating or (jitter == 0 and condition_number(L, gram, xp) * np.finfo(np.float64).eps < 1e-3)
     absolute = jitter * float(xp.trace(gram)) / gram.shape[0]
     lower, upper = _triangular(xp)
     if interpolating:
@@ -625,7 +678,7 @@ def draw_distribution(space, layers, X_train, X_test, targets_train, targets_tes
     top = float(eigenvalues.max())
     tolerance = max(top, 0.0) * covariance.shape[0] * np.finfo(np.float64).eps  # as posterior_of_targets
     posterior = Posterior(mean, xp.maximum(eigenvalues, 0.0), eigenvectors, jitter, tolerance)
-    return posterior.mse_distribution(targets_test), jitter
+    return posterior.mse_distribution(targets_test), jitter, fits
 
 
 def _triangular(xp):
@@ -644,23 +697,23 @@ def _triangular(xp):
     return lower, upper
 
 
-def pack(distribution: GeneralizedChi2, jitter: float, t: int) -> np.ndarray:
-    """One draw as a row [3 t + 3]: jitter, offset, term count, then weights, dofs and
-    noncentralities (zero-padded to t each), so that Dask tasks return plain arrays."""
-    row = np.zeros(3 * t + 3)
+def pack(distribution: GeneralizedChi2, jitter: float, t: int, fits: bool = True) -> np.ndarray:
+    """One draw as a row [3 t + 4]: jitter, offset, term count, fits (1 or 0), then weights, dofs
+    and noncentralities (zero-padded to t each), so that Dask tasks return plain arrays."""
+    row = np.zeros(3 * t + 4)
     m = distribution.weights.size
-    row[:3] = jitter, distribution.offset, m
-    row[3 : 3 + m] = distribution.weights
-    row[3 + t : 3 + t + m] = distribution.dofs
-    row[3 + 2 * t : 3 + 2 * t + m] = distribution.noncentralities
+    row[:4] = jitter, distribution.offset, m, float(fits)
+    row[4 : 4 + m] = distribution.weights
+    row[4 + t : 4 + t + m] = distribution.dofs
+    row[4 + 2 * t : 4 + 2 * t + m] = distribution.noncentralities
     return row
 
 
 def unpack(row: np.ndarray) -> GeneralizedChi2:
     """The GeneralizedChi2 of a row made by :func:`pack` (its terms are already merged: exact)."""
-    t = (row.size - 3) // 3
+    t = (row.size - 4) // 3
     m = int(row[2])
-    return GeneralizedChi2(row[3 : 3 + m], row[3 + t : 3 + t + m], row[3 + 2 * t : 3 + 2 * t + m], row[1])
+    return GeneralizedChi2(row[4 : 4 + m], row[4 + t : 4 + t + m], row[4 + 2 * t : 4 + 2 * t + m], row[1])
 
 
 # Dask: the task function runs on the workers (module-level so that it pickles by reference).

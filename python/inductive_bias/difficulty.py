@@ -160,8 +160,17 @@ def _exp_or_inf(log_value: float) -> float:
     return math.inf if log_value > math.log(sys.float_info.max) else math.exp(log_value)
 
 
-def target_error(error) -> float:
-    return _validation.number("error", error, high=1.0)
+def target_error(error, name: str = "error") -> float:
+    return _validation.number(name, error, high=1.0)
+
+
+def _join(*names: str) -> str:
+    """The argument names of ``names`` ("R, delta", "m") as one list, each once, in order."""
+    return ", ".join(dict.fromkeys(part for name in names for part in name.split(", ")))
+
+
+_PARAMETERS = ("error", "n", "m", "R", "delta", "P", "D", "B")
+_OWN_NAMES = {name: name for name in _PARAMETERS}
 
 
 def _log_rising_fraction(x: float, f: float) -> float:
@@ -202,6 +211,14 @@ def eigenvalue_count(m: float, R: float, delta: float) -> tuple[float, float]:
     tuple of float
         ``(K, log_E)``, with ``log_E`` the natural log of ``E``.
 
+    Raises
+    ------
+    TypeError
+        If an argument is not a real number.
+    ValueError
+        If ``m`` is not in ``(0, 1e12]``, ``R`` or ``delta`` is not positive and finite, or ``K`` or
+        ``E`` is beyond double precision (the message names the arguments).
+
     Examples
     --------
     >>> import math
@@ -210,10 +227,17 @@ def eigenvalue_count(m: float, R: float, delta: float) -> tuple[float, float]:
     >>> round(K, 12), round(math.exp(log_E), 9)  # C(4, 1) + C(3, 1)
     (3.0, 7.0)
     """
+    m, R, delta = _dimension("m", m), _positive("R", R), _positive("delta", delta)
+    return _eigenvalue_count(m, R, delta, "m", "R, delta")
+
+
+def _eigenvalue_count(m: float, R: float, delta: float, m_name: str, scale_names: str) -> tuple[float, float]:
+    """:func:`eigenvalue_count` of checked arguments; errors name ``m_name`` for ``m`` and
+    ``scale_names`` for ``R`` and ``delta`` (the arguments the caller's user wrote)."""
     log_M = math.log(2 * math.pi) + math.log(R) - math.log(delta)  # no overflow in 2 pi R before / delta
     if log_M > 700.0:  # K ~ M, and E with it, beyond double precision
         raise ValueError(
-            f"R, delta: the radius {R:g} against the separation delta = {delta:g} puts the eigenvalue count "
+            f"{scale_names}: the radius {R:g} against the separation delta = {delta:g} puts the eigenvalue count "
             f"outside double precision (2 pi R / delta = e^{log_M:.6g})"
         )
     M = math.exp(log_M)
@@ -225,9 +249,11 @@ def eigenvalue_count(m: float, R: float, delta: float) -> tuple[float, float]:
     else:
         K = 2 * M * M / (math.sqrt(b * b + 4 * M * M) + b) if b >= 0 else (math.sqrt(b * b + 4 * M * M) - b) / 2
     if not (K >= sys.float_info.min and math.isfinite(K)):  # a subnormal K has lost its digits
+        # K ~ M^2 / (m - 1) for a large m: the dimension shares the blame.
+        names = _join(m_name, scale_names) if b > 1 else scale_names
         raise ValueError(
-            f"R, delta: the radius {R:g} against the separation delta = {delta:g} puts the eigenvalue count "
-            f"outside double precision (2 pi R / delta = {M:g})"
+            f"{names}: the radius {R:g} against the separation delta = {delta:g} puts the eigenvalue count "
+            f"outside double precision (2 pi R / delta = {M:g}, K = {K:g} at m = {m:g})"
         )
     # C(m + K - 1, m) -> 0 as K -> 0, like (K / m) C(m + K, m): below 1e-16 of the first term when
     # K - 1 rounds to -1 (a radius far below the separation), where its formula would take log(0).
@@ -302,10 +328,16 @@ def bound(error: float, n: float, m: float, R: float, delta: float, P: float, D:
     >>> difficulty.bound(error=0.01, n=1000, m=5, R=1.0, delta=0.0, P=10, D=9).bits
     inf
     """
-    error = target_error(error)
-    n, m = _size("n", n), _dimension("m", m)
-    R, P, D, B = (_positive(name, v) for name, v in (("R", R), ("P", P), ("D", D), ("B", B)))
-    delta = _validation.number("delta", delta, allow_low=True)
+    return _bound(error, n, m, R, delta, P, D, B, _OWN_NAMES)
+
+
+def _bound(error, n, m, R, delta, P, D, B, names: dict) -> BoundResult:
+    """:func:`bound`, with errors naming ``names[parameter]``: the arguments of the caller's user from
+    which each parameter of the bound was made (``few_shot``, ``union`` derive them)."""
+    error = target_error(error, names["error"])
+    n, m = _size(names["n"], n), _dimension(names["m"], m)
+    R, P, D, B = (_positive(names[name], v) for name, v in (("R", R), ("P", P), ("D", D), ("B", B)))
+    delta = _validation.number(names["delta"], delta, allow_low=True)
     parameters = dict(error=error, n=n, m=m, R=R, delta=delta, P=P, D=D, B=B)
     if delta == 0:
         return BoundResult(
@@ -322,7 +354,7 @@ def bound(error: float, n: float, m: float, R: float, delta: float, P: float, D:
             math.inf,
             parameters,
         )
-    K, log_E = eigenvalue_count(m, R, delta)
+    K, log_E = _eigenvalue_count(m, R, delta, names["m"], _join(names["R"], names["delta"]))
     log_n = math.log(n)
     L_f = K * math.sqrt(D) / R
     log_W = (
@@ -341,6 +373,7 @@ def bound(error: float, n: float, m: float, R: float, delta: float, P: float, D:
         bracket,
         "dim_theta_q = 2 D P E - n D <= 0: the training set already pins down every frequency",
         parameters,
+        _join(*names.values()),
         K=K,
         log_E=log_E,
         L_f=L_f,
@@ -355,6 +388,7 @@ def _product(
     bracket: float,
     empty_reason: str,
     parameters: dict,
+    names: str,
     K: float = math.nan,
     log_E: float = math.nan,
     L_f: float = math.nan,
@@ -372,9 +406,7 @@ def _product(
         )
     log_bits = log_dim + math.log(bracket)
     if not math.isfinite(log_bits):
-        raise ValueError(
-            f"{', '.join(parameters)}: the bound overflows even in log space ({parameters}); check their scale"
-        )
+        raise ValueError(f"{names}: the bound overflows even in log space ({parameters}); check their scale")
     bits = math.exp(log_bits) if log_bits < 709 else math.inf
     reason = (
         "" if bits < math.inf else f"beyond the largest double: log10_bits = {log_bits / _LN10:.6g} holds the value"
@@ -426,7 +458,7 @@ def classification(n: float, m: float, R: float, delta: float, classes: int, err
     count = _validation.number("classes", classes, 2.0, allow_low=True)
     if not count.is_integer():
         raise ValueError(f"classes: need an integer >= 2, got {classes}")
-    return bound(error, n, m, R, delta, P=count, D=count - 1, B=1.0)
+    return _bound(error, n, m, R, delta, count, count - 1, 1.0, _OWN_NAMES | {"P": "classes", "D": "classes"})
 
 
 def control(m: float, D: float, n: float, delta: float, error: float) -> BoundResult:
@@ -487,7 +519,15 @@ def control(m: float, D: float, n: float, delta: float, error: float) -> BoundRe
         - math.log2(n) / m
         - math.log2(error)
     )
-    return _product(math.log(D), log_volume, math.log(n), bracket, "the state-space volume term is <= n", parameters)
+    return _product(
+        math.log(D),
+        log_volume,
+        math.log(n),
+        bracket,
+        "the state-space volume term is <= n",
+        parameters,
+        "m, D, n, delta, error",
+    )
 
 
 def few_shot(
@@ -524,10 +564,11 @@ def few_shot(
     Raises
     ------
     ValueError
-        If ``ways`` is not an integer ``>= 2``, or another argument is out of range as in
-        :func:`bound`.
+        If ``ways`` is not an integer ``>= 2``, another argument is out of range as in
+        :func:`bound`, or the meta-task's dimension, radius or output dimension overflows (the
+        message names the arguments they come from).
     TypeError
-        If an argument other than ``ways`` is not a real number.
+        If an argument is not a real number.
 
     Examples
     --------
@@ -536,24 +577,42 @@ def few_shot(
     >>> r.parameters["m"], r.parameters["P"], round(r.log10_bits, 2)
     (13.0, 1.0, 15.08)
     """
-    if isinstance(ways, bool) or int(ways) != ways or ways < 2:
+    try:
+        w = _validation.number("ways", ways, 2.0, allow_low=True)
+    except OverflowError:  # an int beyond a double
+        raise ValueError(f"ways: need an integer >= 2 within a double's range, got {ways}") from None
+    if not w.is_integer():
         raise ValueError(f"ways: need an integer >= 2, got {ways}")
     m_within, m_across = _dimension("m_within", m_within), _dimension("m_across", m_across)
     R, delta = _positive("R", R), _positive("delta", delta)
-    _, log_E = eigenvalue_count(m_within, R, delta)
+    _, log_E = _eigenvalue_count(m_within, R, delta, "m_within", "R, delta")
     if log_E > 700:
-        raise ValueError(f"m_within: {m_within:g} within-task dimensions make the output dimension overflow a double")
-    output_dimension = 2 * ways * (ways - 1) * math.exp(log_E)
-    return bound(
-        error,
-        n,
-        m_across + (ways - 1) * m_within,
-        R * math.sqrt(ways),
-        delta,
-        P=1.0,
-        D=output_dimension,
-        B=math.sqrt(ways * (ways - 1)),
-    )
+        raise ValueError(
+            f"m_within, R, delta: the eigenvalue count E = e^{log_E:.6g} of {m_within:g} within-task dimensions at "
+            f"2 pi R / delta = {2 * math.pi * R / delta:.6g} makes the output dimension overflow a double"
+        )
+    # The meta-task's parameters, each refused by the arguments it comes from when it leaves a double.
+    log_D = math.log(2 * w) + math.log(w - 1) + log_E
+    if log_D > 700:
+        raise ValueError(
+            f"ways, m_within: the output dimension 2 ways (ways - 1) E(m_within) = e^{log_D:.6g} overflows a double"
+        )
+    m = m_across + (w - 1) * m_within
+    if m > 1e12:
+        raise ValueError(
+            f"ways, m_within, m_across: the meta-task's dimension m_across + (ways - 1) m_within = {m:g} exceeds 1e12"
+        )
+    R_task = R * math.sqrt(w)
+    if not math.isfinite(R_task):
+        raise ValueError(f"R, ways: the meta-task's radius R sqrt(ways) = {R:g} x {math.sqrt(w):g} overflows a double")
+    names = _OWN_NAMES | {
+        "m": "ways, m_within, m_across",
+        "R": "R, ways",
+        "P": "ways",
+        "D": "ways, m_within, R, delta",
+        "B": "ways",
+    }
+    return _bound(error, n, m, R_task, delta, 1.0, math.exp(log_D), math.sqrt(w) * math.sqrt(w - 1), names)
 
 
 def union(a: BoundResult, b: BoundResult) -> BoundResult:
@@ -578,6 +637,9 @@ def union(a: BoundResult, b: BoundResult) -> BoundResult:
     ------
     TypeError
         If ``a`` or ``b`` is not a result of :func:`classification` or :func:`bound`.
+    ValueError
+        If the combined task's size, dimension, radius or class count leaves a double (or the
+        dimension exceeds 1e12), or its eigenvalue count does (the message names ``a, b``).
 
     Examples
     --------
@@ -592,13 +654,15 @@ def union(a: BoundResult, b: BoundResult) -> BoundResult:
         if not isinstance(task, BoundResult) or "P" not in task.parameters:
             raise TypeError(f"{name}: expected the result of difficulty.classification or difficulty.bound")
     pa, pb = a.parameters, b.parameters
-    return bound(
-        pa["error"],
-        pa["n"] * pb["n"],
-        pa["m"] + pb["m"],
-        math.hypot(pa["R"], pb["R"]),
-        pa["delta"],
-        P=pa["P"] * pb["P"],
-        D=pa["P"],
-        B=1.0,
-    )
+    n, m, R, P = pa["n"] * pb["n"], pa["m"] + pb["m"], math.hypot(pa["R"], pb["R"]), pa["P"] * pb["P"]
+    for what, value, limit in (
+        ("training set size n_a n_b", n, math.inf),
+        ("dimension m_a + m_b", m, 1e12),
+        ("radius sqrt(R_a^2 + R_b^2)", R, math.inf),
+        ("class count P_a P_b", P, math.inf),
+    ):
+        if not (math.isfinite(value) and value <= limit):
+            beyond = "exceeds 1e12" if math.isfinite(limit) else "overflows a double"
+            raise ValueError(f"a, b: the combined task's {what} = {value:g} {beyond}")
+    names = {"error": "a", "n": "a, b", "m": "a, b", "R": "a, b", "delta": "a", "P": "a, b", "D": "a", "B": "a"}
+    return _bound(pa["error"], n, m, R, pa["delta"], P, pa["P"], 1.0, names)

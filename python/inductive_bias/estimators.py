@@ -33,7 +33,8 @@ def _labels(y, n: int, xp):
     if y.dtype.kind == "f" and not bool(xp.isfinite(y).all()):
         raise ValueError("y: contains NaN or infinity")
     if y.dtype.kind not in "iub":
-        if y.dtype.kind == "f" and bool((y == xp.round(y)).all()):
+        # whole floats as integers, where int64 holds them (1e300 would cast to garbage)
+        if y.dtype.kind == "f" and bool((y == xp.round(y)).all()) and float(xp.abs(y).max()) < 2.0**63:
             y = y.astype(np.int64)
         else:
             # any hashable labels: map to integers
@@ -46,6 +47,16 @@ def _labels(y, n: int, xp):
     if classes < 2:
         raise ValueError(f"y: needs at least two classes, got {classes}")
     return xp.ascontiguousarray(y.astype(np.int64)), classes
+
+
+def _for_distances(X):
+    """X for distance computations: floats as they are; integers as float64 after shifting each column to
+    start at 0 in integer arithmetic (exact modulo 2^64), so that rows differing by less than the
+    float64 spacing of their values (int64 above 2^53) stay distinct. Distances do not change."""
+    if X.dtype.kind not in "iu":
+        return X
+    low = X.min(axis=0)
+    return (X.astype(np.uint64) - low.astype(np.uint64)).astype(np.float64)
 
 
 @_backend.on_device_of_first_argument
@@ -153,9 +164,9 @@ def intrinsic_dimension(
     if n_samples is not None:
         n_samples = _validation.integer("n_samples", n_samples, 1)
     seed = _validation.seed(seed)  # checked whether or not it is used
-    # Distinct as the doubles the distances are computed in (int64 above 2^53 rounds): a pair that
-    # coincides only after the conversion would give a zero distance.
-    unique = xp.asarray(np.unique(to_host(X).astype(np.float64), axis=0))
+    # Distinct as the values the distances are computed from: a pair of rows that coincided only
+    # after a conversion would give a zero distance.
+    unique = xp.asarray(np.unique(to_host(_for_distances(X)), axis=0))
     n = unique.shape[0]
     if n < k + 1:
         raise ValueError(f"X: needs at least k + 1 = {k + 1} distinct points, got {n}")
@@ -267,6 +278,7 @@ def class_separation(
         raise ValueError(f"method: expected 'exact', 'sample' or 'evt', got {method!r}")
     X, xp, _ = _validation.points("X", X)
     labels, _ = _labels(y, X.shape[0], xp)
+    X = _for_distances(X)
     rng = np.random.default_rng(_validation.seed(seed))
     if method == "sample":
         n_samples = _validation.integer("n_samples", 10_000 if n_samples is None else n_samples, 2)

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import _backend, _quantile, _validation, reliability
+from . import _arrays, _backend, _quantile, _validation, reliability
 from ._arrays import Array, array_module, as_array
 from ._backend import _native
 
@@ -464,7 +464,7 @@ class ScaledNCX2:
         TypeError
             If ``n`` is not an integer.
         ValueError
-            If ``n < 1``.
+            If ``n < 1``, or the cumulant exceeds the double range.
 
         Examples
         --------
@@ -473,7 +473,18 @@ class ScaledNCX2:
         10.0
         """
         n = _validation.integer("n", n, 1)
-        return self.scale**n * 2 ** (n - 1) * math.factorial(n - 1) * (self.df + n * self.nc)
+        # In log space: (n - 1)! and scale^n leave the double range long before the cumulant may
+        # (factorial(399) cannot even be converted to a float).
+        log_value = (
+            n * math.log(self.scale) + (n - 1) * math.log(2.0) + math.lgamma(n) + math.log(self.df + n * self.nc)
+        )
+        if log_value > _LOG_MAX_DOUBLE:
+            raise ValueError(
+                f"n: the cumulant of order {n} is about 10^{log_value / math.log(10):.4g}, beyond the double range"
+            )
+        if n <= 170 and abs(n * math.log(self.scale)) < 700:  # every factor in range: the exact product
+            return self.scale**n * 2.0 ** (n - 1) * float(math.factorial(n - 1)) * (self.df + n * self.nc)
+        return math.exp(log_value)
 
     def rvs(self, size: int | tuple[int, ...] | None = None, seed: int = 0) -> np.ndarray:
         """Random variates from ``numpy.random.default_rng(seed)``.
@@ -481,14 +492,24 @@ class ScaledNCX2:
         Parameters
         ----------
         size : int or tuple of int, optional
-            Output shape; ``None`` draws a single float.
+            Output shape, each entry a non-negative integer; ``None`` draws a single float.
         seed : int, numpy.random.SeedSequence or numpy.random.Generator
-            Anything ``numpy.random.default_rng`` accepts.
+            An int in ``[0, 2^64)`` seeds ``numpy.random.default_rng`` directly; a SeedSequence or
+            Generator gives a 64-bit key first (as for :meth:`GeneralizedChi2.rvs`).
 
         Returns
         -------
         numpy.ndarray of float64 or float
             Variates of shape ``size`` (a float when ``size`` is ``None``).
+
+        Raises
+        ------
+        TypeError
+            If ``size`` is not an integer or a tuple of integers, or ``seed`` has the wrong type.
+        ValueError
+            If an entry of ``size`` is negative or an integer ``seed`` is outside ``[0, 2^64)``.
+        MemoryError
+            If the variates asked for need more memory than the machine has.
 
         Examples
         --------
@@ -498,10 +519,15 @@ class ScaledNCX2:
         >>> x.shape, bool(abs(x.mean() - d.mean()) < 0.1)
         ((5000,), True)
         """
-        rng = np.random.default_rng(seed)
+        shape = _rvs_shape(size)
+        rng = np.random.default_rng(_validation.seed(seed))  # as GeneralizedChi2.rvs: errors name `seed`
+        if shape is not None:  # refused by name before NumPy would try, and fail on, a huge buffer
+            _arrays.empty("size", math.prod(shape), np)
         if self.nc == 0:
-            return self.scale * rng.chisquare(self.df, size)
-        return self.scale * rng.noncentral_chisquare(self.df, self.nc, size)
+            draws = rng.chisquare(self.df, shape)
+        else:
+            draws = rng.noncentral_chisquare(self.df, self.nc, shape)
+        return self.scale * draws
 
     # ---- fitting -------------------------------------------------------------------------------
     @classmethod
@@ -878,21 +904,58 @@ class Ncx2Fit:
         ValueError
             If ``confidence`` is not in ``(0, 1)``, or the fit has no bootstrap replicates.
 
+        Warns
+        -----
+        FitWarning
+            If there are fewer than ``2 / (1 - confidence)`` replicates (40 at 0.95): the percentile
+            interval then cannot resolve its tails.
+
         Examples
         --------
         >>> import inductive_bias as ib
         >>> losses = ib.ScaledNCX2(df=4, nc=2, scale=0.5).rvs(2000, seed=1)
-        >>> fit = ib.ScaledNCX2.fit(losses, n_boot=20, seed=0)
+        >>> fit = ib.ScaledNCX2.fit(losses, n_boot=40, seed=0)  # 40: one replicate per 2.5 % tail
         >>> low, high = fit.interval(lambda d: d.mean())
         >>> bool(low < fit.distribution.mean() < high)
         True
         """
-        if not 0 < confidence < 1:
-            raise ValueError(f"confidence: must be in (0, 1), got {confidence}")
-        values = np.array([statistic(d) for d in self.replicates()], dtype=float)
+        confidence = _validation.probability("confidence", confidence)
+        replicates = self.replicates()
+        warn_if_few_replicates(len(replicates), confidence)
+        values = np.array([statistic(d) for d in replicates], dtype=float)
         tail = 50 * (1 - confidence)
         low, high = np.percentile(values, [tail, 100 - tail])
         return float(low), float(high)
+
+
+def warn_if_few_replicates(count: int, confidence: float, stacklevel: int = 4) -> None:
+    """FitWarning when ``count`` replicates cannot resolve a ``confidence`` percentile interval.
+
+    Each tail of the interval holds a fraction ``(1 - confidence) / 2`` of the replicates: below
+    ``2 / (1 - confidence)`` replicates (40 at 0.95) a tail holds less than one, and the interval's
+    ends are the extreme replicates or interpolations between two of them (one replicate gives a
+    zero-width interval that need not contain the estimate). A small ``n_boot`` is legitimate for a
+    quick look, so this warns rather than refuses.
+    """
+    needed = math.ceil(2 / (1 - confidence) - 1e-9)
+    if count < needed:
+        reliability.warn(
+            reliability.FitWarning,
+            f"n_boot: the interval rests on {count} converged bootstrap replicate(s); a {confidence:g} percentile "
+            f"interval needs at least {needed} to put one in each tail: it understates the uncertainty",
+            stacklevel=stacklevel,
+        )
+
+
+_LOG_MAX_DOUBLE = math.log(np.finfo(np.float64).max)
+
+
+def _rvs_shape(size) -> tuple[int, ...] | None:
+    """``size`` of :meth:`ScaledNCX2.rvs` as a shape (None: one float), checked by name."""
+    if size is None:
+        return None
+    dims = size if isinstance(size, tuple) else (size,)
+    return tuple(_validation.integer("size", d) for d in dims)
 
 
 def _exp(values):

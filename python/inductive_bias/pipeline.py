@@ -85,6 +85,8 @@ class InductiveBias:
         Seconds per stage (empty by default).
     fit : Ncx2Fit or None, default None
         The fit behind a sampled answer, which ``at`` reads again.
+    effective_draws : float, numpy.ndarray or None, default None
+        Conditional answers: how many feature draws carry the average at each error.
 
     Attributes
     ----------
@@ -105,7 +107,10 @@ class InductiveBias:
     distribution : GeneralizedChi2, ScaledNCX2 or ConditionalDistribution
         The exact loss distribution, the fitted one, or the per-draw conditional ones.
     jitter : float
-        Added to the kernel matrix's diagonal, relative to its mean (kernel spaces; 0 otherwise).
+        Added to the diagonal of the matrix that was factored, relative to its mean diagonal: the
+        kernel (or NTK) matrix for kernel and trained-network spaces; for conditional answers the
+        largest any kept feature draw's Gram matrix needed (draws are solved one by one, each with
+        its own jitter); 0 for sampled answers.
     reason : str
         Why some values are infinite, when they are.
     evaluation : str or ndarray
@@ -129,6 +134,10 @@ class InductiveBias:
         Seconds per stage.
     fit : Ncx2Fit or None
         Sampled answers: the fit of the losses with its bootstrap replicates.
+    effective_draws : float, ndarray or None
+        Conditional answers: ``(sum p_i)^2 / sum p_i^2`` over the draws' conditional probabilities
+        ``p_i`` at each error (between 1 and the number of draws; 0 where no draw reaches the
+        error): how many draws the average rests on. Below about 10 its interval may undercover.
 
     Examples
     --------
@@ -156,6 +165,7 @@ class InductiveBias:
     posterior: Posterior | None = field(default=None, repr=False)
     timings: dict = field(default_factory=dict)
     fit: Any = field(default=None, repr=False)
+    effective_draws: Any = None
 
     @property
     def bits(self) -> Any:
@@ -248,15 +258,17 @@ def inductive_bias(
     method : {"auto", "exact", "sample", "both", "conditional"}
         ``"auto"``: exact for kernel and trained-network spaces, sampled otherwise. ``"both"``:
         exact, with the sampled answer from the same posterior in ``.sampled`` (those spaces).
-        ``"auto"`` answers a ``RandomFeatureSpace`` with at least as many features (+ bias) as
-        training points by ``"conditional"``: the exact test-MSE distribution given each of
-        ``n_draws`` feature draws, ``log P = logsumexp_i log P(loss <= error | draw i) - log n_draws``,
+        ``"auto"`` answers a ``RandomFeatureSpace`` with at least as many features as training
+        points (``width``, plus the bias column when ``bias_var > 0``) by ``"conditional"``: the
+        exact test-MSE distribution given each of ``n_draws`` feature draws,
+        ``log P = logsumexp_i log P(loss <= error | draw i) - log n_draws``,
         with a bootstrap interval over the draws; unbiased in ``P``, no fit and no tail
         extrapolation (:func:`conditional_distribution`).
     unit : {"bits", "nats"}
         Unit of the result.
     n_hypotheses : int
-        Hypotheses sampled by the sampled method.
+        Hypotheses sampled by the sampled method; ignored by ``"exact"`` and ``"conditional"``
+        (so also by ``"auto"`` for a ``RandomFeatureSpace`` it answers by ``"conditional"``).
     seed : int, numpy.random.SeedSequence or numpy.random.Generator
         Addresses the Philox streams of the hypotheses (and the bootstrap): the same seed gives the
         same hypotheses on any device, thread count or cluster.
@@ -272,7 +284,7 @@ def inductive_bias(
         A progress bar (tqdm) over the sampled hypotheses, shown when stderr is a terminal; a
         callable is called as ``progress(done, total)`` instead. Off by default.
     n_draws : int
-        Feature draws of the conditional method.
+        Feature draws of the conditional method; ignored by the other methods.
 
     Returns
     -------
@@ -314,6 +326,7 @@ def inductive_bias(
             f"method: {method!r} needs a space with a closed-form loss distribution "
             f"(a KernelSpace or TrainedNetworkSpace); "
             f"a {type(space).__name__} is answered by method='sample'"
+            + (" or method='conditional'" if isinstance(space, RandomFeatureSpace) else "")
         )
     if method == "auto":
         method = "exact" if closed_form else "sample"
@@ -322,7 +335,7 @@ def inductive_bias(
         # Narrower than the training set it only counts least-squares losses: sample-and-fit stays.
         if isinstance(space, RandomFeatureSpace):
             n_train = _validation.points("X_train", X_train)[0].shape[0]  # named errors for bad input
-            method = "conditional" if space.width + 1 >= n_train else "sample"
+            method = "conditional" if space.feature_count() >= n_train else "sample"
     per_nat = _validation.per_nat(unit)  # validated before any work
     errors = None if error is None else _validation.target_errors(error)
     seed = _validation.seed(seed)  # once: a Generator is advanced once per call
@@ -467,6 +480,7 @@ def _conditional(
         reason=read.reason,
         evaluation_error=read.evaluation_error,
         confidence=confidence,
+        effective_draws=read.effective_draws,
     )
 
 

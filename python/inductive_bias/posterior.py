@@ -24,7 +24,8 @@ def training_and_test_targets(Y_train, Y_test, n_train: int, n_test: int, xp):
     """Make the target matrices ``[n, k]`` of the training and the test set together.
 
     Integer labels become one-hot targets over the classes of train and test together (as in the
-    published method): labels 0 .. C-1 as they are, any other integer labels by their rank among the
+    published method): labels 0 .. C-1 as they are (C = the largest label + 1), negative labels or
+    labels that would leave most of those C columns empty (0, 10^6, 2 10^6) by their rank among the
     distinct labels of both sets (as the .csv reader and ``class_separation`` do); real targets are
     used as they are.
 
@@ -261,12 +262,27 @@ def _trained_network_posterior(space, X_train, targets_train, X_test) -> Posteri
         "X_train: the neural tangent kernel matrix is not positive definite even with a jitter of "
         "0.1 x its mean diagonal (duplicate training inputs with different targets?)",
     )
-    if jitter >= LARGE_JITTER:
+    # Unlike a GP posterior, the formula has no noise term to absorb a jitter: with any, the networks
+    # it describes are not the trained ones, which fit every training target.
+    if jitter > 0:
         reliability.warn(
             reliability.JitterWarning,
-            f"X_train: the neural tangent kernel matrix needed a jitter of {jitter:g} x its mean diagonal to factor: "
-            f"the trained networks fit the training data only approximately (near-duplicate inputs?)",
+            f"X_train: the neural tangent kernel matrix is singular to working precision and needed a jitter of "
+            f"{jitter:g} x its mean diagonal to factor: the result is not the trained networks' distribution, which "
+            f"fit every training target (duplicate or near-duplicate training inputs? remove them)",
+            stacklevel=None,
         )
+    else:
+        condition = condition_number(L, Theta, xp)
+        if condition * np.finfo(np.float64).eps > _LOST_DIGITS:
+            reliability.warn(
+                reliability.JitterWarning,
+                f"X_train: the neural tangent kernel matrix has a condition number of about {condition:.2g}: the mean "
+                f"and covariance of the trained networks may be wrong in all but the leading "
+                f"{max(0.0, -np.log10(condition * np.finfo(np.float64).eps)):.0f} digits (near-duplicate training "
+                f"inputs? remove them)",
+                stacklevel=None,
+            )
     solve = triangular_solver(xp)
     A = solve(L, Theta_cross)
     C = solve(L, K_cross)
@@ -290,6 +306,23 @@ def _trained_network_posterior(space, X_train, targets_train, X_test) -> Posteri
             f"(near-duplicate inputs?)",
         )
     return Posterior(mean, xp.maximum(eigenvalues, 0.0), eigenvectors, jitter, tolerance)
+
+
+# Warn where the solves may keep fewer than 8 digits: rounding errors grow by up to cond(Theta).
+_LOST_DIGITS = 1e-8
+
+
+def condition_number(L, matrix, xp) -> float:
+    """An estimate of the 1-norm condition number of ``matrix = L L^T``: LAPACK's ``pocon`` on the
+    CPU (within a small factor), ``(max diag L / min diag L)^2`` on a GPU (a lower bound)."""
+    if xp is np:
+        from scipy.linalg.lapack import dpocon
+
+        rcond, info = dpocon(L, float(np.abs(matrix).sum(axis=0).max()), uplo="L")
+        return float("inf") if info != 0 or rcond <= 0 else 1.0 / float(rcond)
+    diagonal = xp.abs(xp.diagonal(L))
+    low = float(diagonal.min())
+    return float("inf") if low <= 0 else (float(diagonal.max()) / low) ** 2
 
 
 _SOLVE_FLOPS = 2**32  # per SciPy call: a fraction of a second, so that Ctrl-C is seen between calls

@@ -7,7 +7,10 @@ them. A result the library cannot trust at all raises an error instead.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
+from types import FrameType
 
 __all__ = [
     "EstimatorWarning",
@@ -47,9 +50,11 @@ class FitWarning(ReliabilityWarning):
 
 
 class NonInterpolatingWarning(ReliabilityWarning):
-    """A random-feature space narrower than the training set.
+    """A random-feature space, or some of its feature draws, that cannot fit the training data.
 
-    Its networks cannot fit the training data, so their losses are not those of hypotheses that fit it.
+    A space narrower than the training set: its networks' losses are not those of hypotheses that fit
+    the data. A feature draw whose training features have rank below the number of training points
+    (dead ReLU units): the conditional estimate leaves it out and says how many it left out.
     """
 
 
@@ -67,6 +72,23 @@ class EstimatorWarning(ReliabilityWarning):
     """
 
 
-def warn(category: type[ReliabilityWarning], message: str, stacklevel: int = 3) -> None:
-    """Issue ``message`` as ``category`` (pointing, by default, at the caller of the public function)."""
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn(category: type[ReliabilityWarning], message: str, stacklevel: int | None = 3) -> None:
+    """Issue ``message`` as ``category``, pointing, by default, at the caller of the public function;
+    ``stacklevel=None``: at the first frame outside this package (the user's line, however deep the
+    call chain that reached the warning)."""
+    if stacklevel is None:
+        stacklevel = _first_outside_level()
     warnings.warn(message, category, stacklevel=stacklevel)
+
+
+def _first_outside_level() -> int:
+    """The ``warnings.warn`` stacklevel, from ``warn``, of the first caller outside the package."""
+    frame: FrameType | None = sys._getframe(2)  # warn's caller; level 2 from warn
+    level = 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame = frame.f_back
+        level += 1
+    return level

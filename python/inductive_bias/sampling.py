@@ -8,6 +8,7 @@ process.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -86,7 +87,8 @@ def sample_losses(
     task_size : int, optional
         Hypotheses per Dask task, with ``client``.
     device : {"cpu", "cuda"}
-        With ``client``: run each task on its worker's GPU where the worker has one.
+        With ``client``: run each task on its worker's GPU where the worker has one; ``"cuda"``
+        without ``client`` is refused (the arrays' own device is used: CuPy arrays run on their GPU).
 
     Returns
     -------
@@ -163,10 +165,10 @@ def losses_and_restore(
     device = _validation.client_device(device, client)
     for name, array in (("X_test", X_test), ("Y_train", Y_train), ("Y_test", Y_test)):
         _backend.same_device(name, array, X_train, "X_train")
-    if isinstance(space, RandomFeatureSpace) and space.width + 1 < X_train.shape[0]:
+    if isinstance(space, RandomFeatureSpace) and space.feature_count() < X_train.shape[0]:
         reliability.warn(
             reliability.NonInterpolatingWarning,
-            f"space: {space.width} features (+ bias) for {X_train.shape[0]} training points: the networks cannot fit "
+            f"space: {space.feature_count()} features for {X_train.shape[0]} training points: the networks cannot fit "
             f"the training data (least-squares output layers), so their losses are not those of hypotheses that fit it",
         )
     with _backend.on_device(X_train):
@@ -348,11 +350,13 @@ def _random_feature_losses(
         for first in range(0, n_hypotheses, batch_size):
             size = min(batch_size, n_hypotheses - first)
             layers = space.draw_batch(start + first, size, seed, d, k, device)
-            train = space.features(X_train, layers)  # [B, n, width + 1]
-            test = space.features(X_test, layers)  # [B, t, width + 1]
+            with np.errstate(over="ignore", invalid="ignore"):  # checked below, by name
+                train = space.features(X_train, layers)  # [B, n, width + 1]
+                test = space.features(X_test, layers)  # [B, t, width + 1]
+            _check_feature_scale(space, train, test, xp)
             predictions = _fit_output_layer(train, test, layers[-1], Y_train)
             batch_losses = _reduce(predictions, Y_test, loss)
-            if not bool(xp.isfinite(batch_losses).all()):  # the features grow like weight_var^(depth / 2)
+            if not bool(xp.isfinite(batch_losses).all()):  # features in range, their products not
                 raise ValueError(
                     f"weight_var: the networks' outputs overflow float64 (weight_var={space.weight_var:g}, "
                     f"bias_var={space.bias_var:g}, depth={space.depth}); use smaller variances or rescale the inputs"
@@ -360,6 +364,19 @@ def _random_feature_losses(
             losses[first : first + size] = batch_losses
             bar.update(size)
     return losses
+
+
+def _check_feature_scale(space, train, test, xp) -> None:
+    """Refuse features whose Gram products overflow or underflow float64: they grow like
+    ``weight_var^(depth / 2)`` (the losses would be inf or NaN, with only NumPy's RuntimeWarning)."""
+    largest = max(float(xp.abs(train).max()), float(xp.abs(test).max()))
+    if math.isfinite(largest) and largest <= _validation.LARGEST_VALUE:
+        return
+    raise ValueError(
+        f"weight_var: the networks' outputs overflow float64 (weight_var={space.weight_var:g}, "
+        f"bias_var={space.bias_var:g}, depth={space.depth}: features reach {largest:g}); use smaller variances, "
+        f"fewer layers or rescale the inputs"
+    )
 
 
 def _fit_output_layer(train, test, initial, Y_train):

@@ -105,7 +105,8 @@ class KernelSpace:
                 if X_train.shape[0] < 2:
                     raise ValueError("X_train: lengthscale='median' needs at least two training points")
                 lengthscale = median_distance(X_train)
-            native["lengthscale"] = float(lengthscale)
+            assert isinstance(lengthscale, float)  # __init__ made it a float (or "median", resolved above)
+            native["lengthscale"] = lengthscale
         if self.kernel in NETWORK_KERNELS:
             native["input_dim"] = float(X_train.shape[1])
         return native
@@ -158,6 +159,23 @@ class RandomFeatureSpace:
             The ``"nngp_relu"`` kernel space with the same depth and variances.
         """
         return KernelSpace("nngp_relu", depth=self.depth, weight_var=self.weight_var, bias_var=self.bias_var)
+
+    def feature_count(self) -> int:
+        """Count the output layer's inputs that can add rank to the training features.
+
+        Returns
+        -------
+        int
+            The units, plus the bias column only when ``bias_var > 0`` (a zero column adds nothing).
+            The networks can fit ``n`` training points only when this is at least ``n``.
+
+        Examples
+        --------
+        >>> import inductive_bias as ib
+        >>> ib.RandomFeatureSpace(300).feature_count(), ib.RandomFeatureSpace(300, bias_var=0.1).feature_count()
+        (300, 301)
+        """
+        return self.width + (self.bias_var > 0)
 
     def parameter_count(self, inputs: int, outputs: int) -> int:
         """Count the weights and biases of one network, which is the number of normals drawn per hypothesis.

@@ -91,6 +91,11 @@ inline Ncx2Params from_u(const double u[3]) {
   return {a * (1.0 - rho), a * rho, std::exp(u[0]) / a};
 }
 
+// Parameters at which the likelihood is defined: 0 < df, 0 <= nc, 0 < scale, all finite.
+inline bool admissible(const Ncx2Params& p) {
+  return p.df > 0.0 && p.df < HUGE_VAL && p.nc >= 0.0 && p.nc < HUGE_VAL && p.scale > 0.0 && p.scale < HUGE_VAL;
+}
+
 }  // namespace detail
 
 // Upper bound of rho = nc / (df + nc): df >= 1e-9 (df + nc). The likelihood can increase all the
@@ -218,6 +223,14 @@ std::vector<FitOutcome> fit_ncx2_lockstep(Evaluate evaluate, const std::vector<N
       double next[3] = {u[0] + d[0], u[1] + d[1], 0.0};
       next[2] = settings.fix_nc_zero ? 0.0 : std::clamp(u[2] + d[2], 0.0, max_rho(next));
       trial[r] = detail::from_u(next);
+      // A step whose parameters overflow (a replicate whose weight sits on one or two distinct
+      // samples runs off towards variance 0 or df 0 at up to a factor e^2 per step) is a failed step.
+      if (!detail::admissible(trial[r])) {
+        out[r].iterations = iteration;
+        damping[r] *= 4.0;
+        if (damping[r] > 1e12) stalled(r);
+        continue;
+      }
       step_size[r] = std::max({std::fabs(d[0]), std::fabs(d[1]), std::fabs(next[2] - u[2])});
       index.push_back(r);
       batch_params.push_back(trial[r]);

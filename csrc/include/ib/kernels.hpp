@@ -63,6 +63,41 @@ IB_HD LayerStep relu_layer(double kxy, double kxx, double kyy, double weight_var
   return {bias_var + weight_var * norm * (sin(theta) + (kPi - theta) * c) / (2.0 * kPi), (kPi - theta) / (2.0 * kPi)};
 }
 
+// a b - c^2 with the rounding of c^2 recovered by fma (Kahan's 2x2 determinant), clamped at 0: the
+// Gram determinant kxx kyy - kxy^2 of nearly parallel inputs, where forming it loses every digit.
+IB_HD double gram_determinant(double a, double b, double c) {
+  const double square = c * c;
+  const double d = fma(a, b, -square) - fma(c, c, -square);
+  return d > 0.0 ? d : 0.0;
+}
+
+// sin(t) - t cos(t) >= 0 for t in [0, pi]; by its series below 0.01, where the difference cancels.
+IB_HD double sin_minus_t_cos(double t) {
+  if (t < 0.01) {
+    const double t2 = t * t;
+    return t * t2 * (1.0 / 3.0 - t2 * (1.0 / 30.0 - t2 / 840.0));
+  }
+  return sin(t) - t * cos(t);
+}
+
+// The ReLU NTK's derivative factor (pi - theta) / (2 pi) depends on theta linearly, and acos(c) loses
+// half the digits of theta for nearly parallel inputs (c near 1); theta = atan2(sqrt(det), kxy) keeps
+// them when det = kxx kyy - kxy^2 is carried through the layers without cancellation. relu_determinant
+// gives the next layer's det: with a = weight_var / 2, J = sin(theta) + (pi - theta) cos(theta) and
+// 1 - J / pi = (pi (1 - cos theta) - (sin theta - theta cos theta)) / pi, every term is >= 0:
+// det' = a b ((sqrt kxx - sqrt kyy)^2 + 2 norm (1 - J/pi)) + a^2 norm^2 (1 - J/pi) (1 + J/pi).
+IB_HD double relu_theta(double kxy, double det) { return atan2(sqrt(det), kxy); }
+
+IB_HD double relu_determinant(double kxx, double kyy, double theta, double weight_var, double bias_var) {
+  const double a = 0.5 * weight_var;
+  const double norm = sqrt(kxx * kyy);
+  if (!(norm > 0.0)) return a * bias_var * (kxx + kyy) + a * a * kxx * kyy;  // the next kxy is bias_var
+  const double half = sin(0.5 * theta);
+  const double gap = (2.0 * kPi * half * half - sin_minus_t_cos(theta)) / kPi;  // 1 - J / pi
+  const double root = sqrt(kxx) - sqrt(kyy);
+  return a * bias_var * (root * root + 2.0 * norm * gap) + a * a * norm * norm * gap * (2.0 - gap);
+}
+
 // erf: E[erf(u) erf(v)] = 2/pi asin(2 kxy / sqrt((1 + 2 kxx)(1 + 2 kyy))) and, with erf' = 2/sqrt(pi)
 // exp(-x^2), E[erf'(u) erf'(v)] = 4/pi / sqrt((1 + 2 kxx)(1 + 2 kyy) - 4 kxy^2).
 IB_HD LayerStep erf_layer(double kxy, double kxx, double kyy, double weight_var, double bias_var) {
@@ -84,10 +119,24 @@ IB_HD double network_kernel(bool erf, bool ntk, const KernelParams& p, double do
   double kxx = p.bias_var + p.weight_var * norm_x / p.input_dim;
   double kyy = p.bias_var + p.weight_var * norm_y / p.input_dim;
   double theta = kxy;
+  // The ReLU NTK's Gram determinant kxx kyy - kxy^2 (see relu_determinant); the NNGP does not need it
+  // (its value depends on theta only to second order near 0) and stays as it was.
+  const bool exact_angle = ntk && !erf;
+  double det = 0.0;
+  if (exact_angle) {
+    const double c = p.weight_var / p.input_dim;
+    const double distance = norm_x + norm_y - 2.0 * dot;  // |x - y|^2
+    det = p.bias_var * c * (distance > 0.0 ? distance : 0.0) + c * c * gram_determinant(norm_x, norm_y, dot);
+  }
   for (int layer = 0; layer < p.depth; ++layer) {
     if ((layer & 4095) == 0 && stop()) break;
-    const LayerStep xy =
+    LayerStep xy =
         erf ? erf_layer(kxy, kxx, kyy, p.weight_var, p.bias_var) : relu_layer(kxy, kxx, kyy, p.weight_var, p.bias_var);
+    if (exact_angle) {
+      const double angle = relu_theta(kxy, det);
+      if (sqrt(kxx * kyy) > 0.0) xy.kdot = (kPi - angle) / (2.0 * kPi);
+      det = relu_determinant(kxx, kyy, angle, p.weight_var, p.bias_var);
+    }
     if (erf) {
       kxx = erf_layer(kxx, kxx, kxx, p.weight_var, p.bias_var).k;
       kyy = erf_layer(kyy, kyy, kyy, p.weight_var, p.bias_var).k;

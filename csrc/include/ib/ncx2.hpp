@@ -42,14 +42,23 @@ constexpr double kMaxTerms = 1e8;
 IB_HD double not_a_number() { return static_cast<double>(NAN); }
 
 // The j at which the density terms w_j chi2_pdf(y; df + 2j) peak, from (j + 1)(a + j) = lambda h.
+// The root in the form without cancellation: (-(a + 1) + sqrt(D)) / 2 lost every digit when
+// a >> lambda h (a = 1.4e20, lambda h = 1.3e23: 0 for a true peak of ~890), and the density walk
+// starting there at the wrong j overflowed.
 IB_HD double mixture_peak(double a, double lambda, double h) {
-  return 0.5 * (-(a + 1.0) + sqrt((a - 1.0) * (a - 1.0) + 4.0 * lambda * h));
+  const double lh = lambda * h;
+  if (lh == HUGE_VAL) return HUGE_VAL;  // inf / inf below: beyond every supported peak
+  return 2.0 * (lh - a) / ((a + 1.0) + sqrt((a - 1.0) * (a - 1.0) + 4.0 * lh));
 }
 
 // The posterior of j is close to a normal of variance (j+1)(a+j)/(a+2j+1) around the peak. From
 // this standard deviation on, the density is summed as a trapezoidal rule in continuous j rather
 // than term by term (see ncx2_density_moments_trapezoid).
 constexpr double kTrapezoidMinSigma = 48.0;
+
+// Bound on the terms the density walk takes beyond its peak (it needs ~20 sigma < 1000): past it
+// the density is NaN, never a loop without end.
+constexpr double kMaxDensityWalk = 1e5;
 
 // From this nc / 2 on, the tail sums below are a trapezoidal rule over real j (the walk takes
 // ~80 sqrt(nc / 2) steps: 0.6 ms per point at nc = 5e7; the rule ~60 incomplete gamma functions).
@@ -161,10 +170,18 @@ IB_HD double ncx2_log_tail_sum(double y, double df, double nc, bool upper) {
   for (int direction = -1; direction <= 1; direction += 2) {
     // Downwards P(s) = P(s+1) + D(s) adds and Q(s) = Q(s+1) - D(s) subtracts; upwards the reverse.
     const bool adds = (direction < 0) != upper;
-    double v = 1.0, v_offset = log_v_mode;  // V = v e^v_offset; D = d e^v_offset
-    double d = exp(log_d_mode - log_v_mode);
+    // V = v e^v_offset; D = d e^v_offset, based on the larger of the two: D / V ~ 1 / a overflowed
+    // for a subnormal df (Q(a, h) ~ a E1(h) ~ 1e-321 at df = 1e-320) and the sum became NaN.
+    double v_offset = fmax(log_v_mode, log_d_mode);
+    double v = exp(log_v_mode - v_offset), d = exp(log_d_mode - v_offset);
     double w = 1.0, w_offset = log_w_mode;
     double to_sum = exp(w_offset + v_offset - sum_offset);  // term = w v to_sum, in sum's scale
+    if (to_sum > 1e300) {  // v based on D >> V (above): rebase the sum on the terms, as in the walk
+      const double log_to_sum = w_offset + v_offset - sum_offset;
+      sum *= exp(-log_to_sum);
+      sum_offset += log_to_sum;
+      to_sum = 1.0;
+    }
     double growth = 1.0;  // error growth of V through subtractions since its last direct value
     int steps = 0;
     for (double j = mode + direction; j >= 0.0; j += direction) {
@@ -286,7 +303,7 @@ IB_HD void ncx2_log_cdf_sf(double y, double df, double nc, double& log_cdf, doub
   // below 1e-20 and this closed form is exact in doubles; it needs only log h, so it also holds
   // where h = y / 2 underflows (subnormal y) and 1 / h, which the series uses, would overflow.
   if (0.5 * y * (1.0 + 0.5 * nc) < 1e-20) {
-    log_cdf = -0.5 * nc + 0.5 * df * (log(y) - kLn2) - log_gamma(0.5 * df + 1.0);
+    log_cdf = -0.5 * nc + 0.5 * df * (log(y) - kLn2) - log_gamma1p(0.5 * df);  // 1p: df may be 1e-300
     log_sf = log1m_exp(log_cdf);
     return;
   }
@@ -394,6 +411,14 @@ IB_HD Ncx2DensityMoments ncx2_density_moments_trapezoid(double y, double log_y, 
 IB_HD Ncx2DensityMoments ncx2_density_moments(double y, double log_y, double df, double nc, double h_minus_a) {
   const double a = 0.5 * df, h = 0.5 * y, lambda = 0.5 * nc, log_h = log_y - kLn2;
   Ncx2DensityMoments m;
+  const auto undefined = [&m]() {
+    m.log_pdf = m.j_ref = m.mean_d = m.var_j = m.n1 = m.n2 = m.psi_ref = m.mean_dpsi = m.var_psi = m.cov_j_psi =
+        m.mean_trigamma = not_a_number();
+    return m;
+  };
+  // NaN or infinite parameters (an optimizer step that overflowed) have no density: NaN, which the
+  // fit rejects as a step, where the walks below would never meet their stopping test.
+  if (!(a > 0.0 && a < HUGE_VAL && lambda >= 0.0 && lambda < HUGE_VAL && h == h)) return undefined();
   if (lambda == 0.0) {
     m.log_pdf = log_gamma_prefix(a, h, log_h, h_minus_a) - log_y;
     m.j_ref = m.mean_d = m.var_j = m.mean_dpsi = m.var_psi = m.cov_j_psi = 0.0;
@@ -408,11 +433,7 @@ IB_HD Ncx2DensityMoments ncx2_density_moments(double y, double log_y, double df,
   const double root = mixture_peak(a, lambda, h);
   // Beyond 1e8 the nodes' spacing (sigma ~ sqrt(root)) approaches the rounding of j itself; the
   // upper tails that far out are outside the supported range (NaN: the caller raises).
-  if (root > kMaxTerms) {
-    m.log_pdf = m.j_ref = m.mean_d = m.var_j = m.n1 = m.n2 = m.psi_ref = m.mean_dpsi = m.var_psi = m.cov_j_psi =
-        m.mean_trigamma = not_a_number();
-    return m;
-  }
+  if (root > kMaxTerms) return undefined();
   if (root > 0.0) {
     const double center = root + 0.5;  // the maximum of log t(j) over real j, to O(1 / j)
     const double variance = (center + 1.0) * (a + center) / (a + 2.0 * center + 1.0);
@@ -444,7 +465,9 @@ IB_HD Ncx2DensityMoments ncx2_density_moments(double y, double log_y, double df,
   // One division per term: r = lh / (j z) and 1/z = j / (j z); tail bounds without dividing.
   double t = 1.0, dpsi = 0.0, tri = tri_peak;
   for (double j = peak + 1.0;; j += 1.0) {  // upwards: ratio r = lh / (j (a + j - 1)), decreasing
-    const double z = a + j - 1.0;           // psi(a+j) = psi(a+j-1) + 1/(a+j-1)
+    // psi(a+j) = psi(a+j-1) + 1/(a+j-1). (j - 1) + a, exact at j = 1: a + j - 1 rounded a = 1e-20
+    // away to z = 0, and the walk's infinite terms never met its stopping test.
+    const double z = (j - 1.0) + a;
     const double inv_jz = 1.0 / (j * z), inv_z = j * inv_jz;
     dpsi += inv_z;
     tri -= inv_z * inv_z;
@@ -457,6 +480,9 @@ IB_HD Ncx2DensityMoments ncx2_density_moments(double y, double log_y, double df,
       s_u2 += t * q * h / (a + j + 1.0);
     }
     if (r < 1.0 && t * r < kCut * sums.s0 * (1.0 - r)) break;  // remaining <= t r / (1 - r)
+    // Terms past the peak fall like a normal of sigma < 48: ~500 of them reach the cut. More, or a
+    // term that overflowed (a start below the true peak), is a walk that would never end.
+    if (!(t < 1e300) || j - peak > kMaxDensityWalk) return undefined();
   }
   t = 1.0;
   dpsi = 0.0;
@@ -470,6 +496,7 @@ IB_HD Ncx2DensityMoments ncx2_density_moments(double y, double log_y, double df,
     t *= r;
     sums.add(t, j - peak, dpsi, tri);
     if (r < 1.0 && t * r < kCut * sums.s0 * (1.0 - r)) break;
+    if (!(t < 1e300)) return undefined();  // bounded by j >= 0 (peak < ~5000 here)
   }
   sums.finish(m);
   if (shifted) {
