@@ -102,7 +102,7 @@ def test_estimator_arguments_are_checked_even_where_unused():
         ib.intrinsic_dimension(X, seed=-1)
     with pytest.raises(TypeError, match="^seed:"):
         ib.intrinsic_dimension(X, seed=None)
-    with pytest.raises(ValueError, match="^n_samples: must be in"):
+    with pytest.raises(ValueError, match="^n_samples: must be >= 1"):
         ib.intrinsic_dimension(X, n_samples=0)
     with pytest.raises(ValueError, match="^separation: expected 'exact', 'sample', 'evt' or a number"):
         ib.task_difficulty(X, np.arange(60) % 2, 0.1, separation="x")

@@ -564,3 +564,79 @@ def test_density_by_the_tails_matches_the_native_density():
         g = ib.GeneralizedChi2(**params)
         x = np.array(x)
         assert g._density_by_tails(x - g.offset) == pytest.approx(g.logpdf(x), rel=1e-9)
+
+
+def _exponentials_log_tails(weights, x):
+    """log P(Q <= x), log P(Q > x) for Q = sum_j w_j chi2_2 (distinct w_j), in 250-digit mpmath:
+    P(Q > x) = sum_j prod_{k != j} w_j / (w_j - w_k) e^(-x / (2 w_j)) (for two terms a, b:
+    1 - P(Q <= x) = (a e^(-x/2a) - b e^(-x/2b)) / (a - b)); the digits cover the cancellation."""
+    import mpmath as mp
+
+    with mp.workdps(250):
+        w, x = [mp.mpf(float(v)) for v in weights], mp.mpf(float(x))
+        sf = mp.fsum(mp.fprod(a / (a - b) for b in w if b != a) * mp.exp(-x / (2 * a)) for a in w)
+        return float(mp.log1p(-sf)), float(mp.log(sf))
+
+
+@pytest.mark.parametrize("spread", [1e4, 1e8, 1e10, 1e14, 1e15])
+@pytest.mark.parametrize("middle", [False, True])
+def test_weights_over_many_decades_are_exact(spread, middle):
+    # Weights [S, 1] (and [S, sqrt S, 1]), 2 dofs each: within a standard deviation of the mean a
+    # skewed lower tail begins (P(Q <= 1e5) = 5e-6 for S = 1e10), where the inversion's bulk line
+    # c = -1 / sd cancelled and ran out of nodes; the saddlepoint answered, log P 0.07 off with a
+    # reported error of 0.02. Now the inversion (or Ruben) everywhere, to 1e-12 relative on log P,
+    # with an error that bounds the true one.
+    weights = [spread, math.sqrt(spread), 1.0] if middle else [spread, 1.0]
+    g = ib.GeneralizedChi2(weights, dofs=2)
+    m, sd = g.mean(), g.std()
+    x = [0.5, 20.0, 1e3, spread * 1e-7, spread * 1e-5, spread * 1e-3, 0.3 * spread, m - 0.999 * sd, m, m + sd]
+    x = np.array(sorted(v for v in x + [20 * spread, 300 * spread] if v > 0))
+    e = g.evaluate(x)
+    assert not np.any(e.method == "saddlepoint")
+    for xi, lc, ls, err in zip(x, e.log_cdf, e.log_sf, e.error):
+        want_lc, want_ls = _exponentials_log_tails(weights, xi)
+        assert lc == pytest.approx(want_lc, rel=1e-12, abs=1e-300), xi
+        assert ls == pytest.approx(want_ls, rel=1e-12, abs=1e-300), xi
+        assert max(abs(lc - want_lc), abs(ls - want_ls)) <= err, xi
+
+
+def test_issue_reproducer_ten_decades():
+    g = ib.GeneralizedChi2([1e10, 1.0], dofs=2)
+    e = g.evaluate(1e5)
+    want, _ = _exponentials_log_tails([1e10, 1.0], 1e5)  # -12.20609514567913577
+    assert str(e.method) == "inversion"
+    assert float(e.log_cdf) == pytest.approx(want, rel=1e-12)
+    assert float(e.error) < 1e-12
+
+
+def _saddlepoint_exponent(weights, nc, x):
+    """K(s) - s x - log(|s| sqrt(2 pi K''(s))) at the saddlepoint K'(s) = x, in 700-digit mpmath, for
+    sum_j w_j chi2_1(nc): the log of the smaller tail to ~1e-269 relative where it is ~1e271."""
+    import mpmath as mp
+
+    with mp.workdps(700):
+        w, nc, x = [mp.mpf(v) for v in weights], mp.mpf(nc), mp.mpf(x)
+
+        def k(s, order):
+            q = [1 - 2 * s * v for v in w]
+            if order == 0:
+                return mp.fsum(-mp.log(qv) / 2 + nc * v * s / qv for v, qv in zip(w, q))
+            if order == 1:
+                return mp.fsum(v / qv + nc * v / qv**2 for v, qv in zip(w, q))
+            return mp.fsum(2 * v**2 / qv**2 + 4 * nc * v**2 / qv**3 for v, qv in zip(w, q))
+
+        s = (x - mp.fsum(v * (1 + nc) for v in w)) / k(0, 2)
+        for _ in range(60):
+            s -= (k(s, 1) - x) / k(s, 2)
+        return float(k(s, 0) - s * x - mp.log(abs(s) * mp.sqrt(2 * mp.pi * k(s, 2))))
+
+
+def test_saddlepoint_error_covers_its_rounding_far_from_the_mean_scale():
+    # Noncentralities 1e300, x = mean (1 -+ 1e-14): K(s) and s x (~1e285) cancel to log P ~ -2.2e271,
+    # so the saddlepoint's log P is ~2 % off; its error (|LR - r*| rounds to 0 there) must say so.
+    g = ib.GeneralizedChi2([1.0, 2.0], noncentralities=1e300)
+    for x in [g.mean() * (1 - 1e-14), g.mean() * (1 + 1e-14), g.mean() * (1 - 1e-10)]:
+        e = g.evaluate(x)
+        want = _saddlepoint_exponent([1.0, 2.0], 1e300, x)
+        got = float(e.log_cdf if x < g.mean() else e.log_sf)
+        assert abs(got - want) <= float(e.error), x

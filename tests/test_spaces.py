@@ -240,3 +240,29 @@ def test_huge_widths_and_bad_indices_are_refused_by_name():
         ib.CallableSpace.hypothesis_seed(0, -1)
     with pytest.raises(ValueError, match="^seed: must be in"):
         ib.CallableSpace.hypothesis_seed(-1, 0)
+
+
+def test_polynomial_degree_survives_the_posterior():
+    """A given degree is checked once by the space and again by kernel_matrix (an int, or a whole float)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 3)), np.arange(30) % 3
+    means = [
+        ib.inductive_bias(
+            ib.KernelSpace("polynomial", degree=d), X[:20], y[:20], X[20:], y[20:], None
+        ).distribution.mean()
+        for d in (3, 3.0)
+    ]
+    assert math.isfinite(means[0]) and means[0] == means[1]
+    with pytest.raises(TypeError, match="degree"):
+        ib.KernelSpace("polynomial", degree=2.5)
+
+
+def test_unused_sizes_are_still_checked():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 3)), np.arange(30) % 3
+    space = ib.KernelSpace("rbf", lengthscale=2.0)
+    for name, value in (("n_draws", 0), ("task_size", -1)):
+        with pytest.raises(ValueError, match=name):
+            ib.inductive_bias(space, X[:20], y[:20], X[20:], y[20:], 0.5, **{name: value})
+    with pytest.raises(ValueError, match="task_size"):
+        ib.sample_losses(space, X[:20], y[:20], X[20:], y[20:], 4, task_size=0)

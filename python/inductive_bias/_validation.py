@@ -19,8 +19,8 @@ def integer(name: str, value, low: int = 0, high: int | None = None) -> int:
         raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
     value = int(value)
     if value < low or (high is not None and value >= high):
-        bound = f"[{low}, {high})" if high is not None else f">= {low}"
-        raise ValueError(f"{name}: must be in {bound}, got {value}")
+        bound = f"in [{low}, {high})" if high is not None else f">= {low}"
+        raise ValueError(f"{name}: must be {bound}, got {value}")
     return value
 
 

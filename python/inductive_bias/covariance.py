@@ -46,8 +46,8 @@ _LARGEST_KERNEL = 1e150
 
 def checked_params(kernel: str, params: dict, resolved: bool = False) -> dict:
     """The parameters of ``kernel`` with every value checked by name, as ``KernelSpace`` and
-    ``kernel_matrix(params=...)`` take them: a new dict (``degree`` as a float, as the native kernels
-    take it). ``resolved``: also the resolved ``lengthscale`` / ``input_dim`` (``KernelSpace.resolved``).
+    ``kernel_matrix(params=...)`` take them: a new dict (a whole float ``degree`` as an int).
+    ``resolved``: also the resolved ``lengthscale`` / ``input_dim`` (``KernelSpace.resolved``).
 
     Raises
     ------
@@ -75,8 +75,11 @@ def checked_params(kernel: str, params: dict, resolved: bool = False) -> dict:
     for name in ("coef0", "bias_var"):
         if name in params:
             params[name] = _validation.number(name, params[name], allow_low=True)
-    if "degree" in params:
-        params["degree"] = float(_validation.integer("degree", params["degree"], 1))
+    if "degree" in params:  # a whole number (a power of a possibly negative base); 3.0 reads as 3
+        degree = params["degree"]
+        if isinstance(degree, (float, np.floating)) and float(degree).is_integer():
+            degree = int(degree)
+        params["degree"] = _validation.integer("degree", degree, 1)
     if "depth" in params:  # the arc-cosine recursion converges to a constant long before 10^4 layers
         params["depth"] = _validation.integer("depth", params["depth"], 1, MAX_DEPTH + 1)
     return params

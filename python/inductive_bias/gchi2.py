@@ -755,7 +755,8 @@ class GeneralizedChi2:
         at x = mean (1 -+ kappa), kappa a few ulps per term (the mean's own rounding),
         log P(Q <= x) and log P(Q > x) are at most min_c K(c) - c x, taken at the Gaussian c; both
         below the targets (and their complements) put every quantile inside."""
-        mean, var = self.mean() - self.offset, float(np.exp(self._log_cumulant(2)))
+        log_var = float(self._log_cumulant(2))
+        mean, var = self.mean() - self.offset, math.exp(log_var) if log_var < 709.0 else math.inf
         kappa = 4.0 * (self.weights.size + 2) * np.finfo(np.float64).eps
         if not (mean > 0.0 and math.sqrt(var) < kappa * mean):
             return None

@@ -340,6 +340,9 @@ def inductive_bias(
     errors = None if error is None else _validation.target_errors(error)
     seed = _validation.seed(seed)  # once: a Generator is advanced once per call
     n_hypotheses = _validation.integer("n_hypotheses", n_hypotheses, 3)
+    n_draws = _validation.integer("n_draws", n_draws, 1)  # checked even where the method ignores it
+    if task_size is not None:
+        task_size = _validation.integer("task_size", task_size, 1)
     n_boot = _validation.integer("n_boot", n_boot)
     confidence = _validation.probability("confidence", confidence)
     if not (isinstance(progress, bool) or callable(progress)):

@@ -162,6 +162,8 @@ def losses_and_restore(
         raise ValueError("start: start + n_hypotheses must not exceed 2^64 (hypothesis indices are 64-bit)")
     if batch_size is not None:
         batch_size = _validation.integer("batch_size", batch_size, 1)
+    if task_size is not None:  # checked even without a client, which alone uses it
+        task_size = _validation.integer("task_size", task_size, 1)
     device = _validation.client_device(device, client)
     for name, array in (("X_test", X_test), ("Y_train", Y_train), ("Y_test", Y_test)):
         _backend.same_device(name, array, X_train, "X_train")
