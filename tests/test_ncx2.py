@@ -720,3 +720,9 @@ def test_interval_confidence_states_the_accepted_range(confidence):
     fit = ib.ScaledNCX2.fit(x, n_boot=3, seed=0)
     with pytest.raises(ValueError, match=r"confidence: must be a number in \(0, 1\)"):
         fit.interval(lambda d: d.mean(), confidence)
+
+
+def test_interval_names_a_statistic_that_is_not_callable():
+    fit = ib.ScaledNCX2.fit(ib.ScaledNCX2(4, 2, 0.5).rvs(200, seed=1), n_boot=40, seed=0)
+    with pytest.raises(TypeError, match="^statistic:"):
+        fit.interval(5)

@@ -177,3 +177,12 @@ def test_gpu_streams_bitwise_equal_cpu(n, seed, stream, offset):
 def test_gpu_large_stream():
     z = ib.random.normal(10**7 + 1, seed=5, offset=1, device="cuda").get()
     np.testing.assert_array_equal(z, ib.random.normal(10**7 + 1, seed=5, offset=1))
+
+
+def test_fill_names_a_bad_kind_or_buffer():
+    out = np.zeros((2, 3))
+    with pytest.raises(ValueError, match="^kind:"):
+        ib.random.fill("x", out, 2, 3, 0, 0)
+    assert not out.any()  # nothing was written for an unknown kind
+    with pytest.raises(TypeError, match="^out:"):
+        ib.random.fill("normal", [0.0] * 6, 2, 3, 0, 0)

@@ -901,6 +901,8 @@ class Ncx2Fit:
 
         Raises
         ------
+        TypeError
+            If ``statistic`` is not callable.
         ValueError
             If ``confidence`` is not in ``(0, 1)``, or the fit has no bootstrap replicates.
 
@@ -919,6 +921,8 @@ class Ncx2Fit:
         >>> bool(low < fit.distribution.mean() < high)
         True
         """
+        if not callable(statistic):
+            raise TypeError(f"statistic: expected a callable of a distribution, got {type(statistic).__name__}")
         confidence = _validation.probability("confidence", confidence)
         replicates = self.replicates()
         warn_if_few_replicates(len(replicates), confidence)

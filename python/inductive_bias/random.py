@@ -194,9 +194,13 @@ def fill(kind: str, out, n_streams: int, n: int, seed: int, first_stream: int, o
     uint32 words (``kind="uint32"``) or normals (``"normal"``, out's float dtype) ``offset ..`` of
     substream ``first_stream + s``. NumPy: the CPU kernel on the library's threads; CuPy: the CUDA
     kernel on the current stream."""
+    if kind not in ("uint32", "normal"):
+        raise ValueError(f"kind: expected 'uint32' or 'normal', got {kind!r}")
     if isinstance(out, np.ndarray):
         cpu = _native.fill_uint32 if kind == "uint32" else _native.fill_normal
         cpu(out, n_streams, n, seed, first_stream, offset, _backend.get_num_threads())
+    elif not hasattr(out, "data") or not hasattr(out.data, "ptr"):
+        raise TypeError(f"out: expected a NumPy or CuPy array, got {type(out).__name__}")
     elif kind == "uint32":
         _backend.native_cuda.fill_uint32(
             out.data.ptr, n_streams, n, seed, first_stream, offset, _backend.current_stream()
