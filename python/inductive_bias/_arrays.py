@@ -81,12 +81,12 @@ def _back_to_device(array, restore) -> Callable:
 def empty(name: str, count: int, xp, dtype=np.float64):
     """``xp.empty(count, dtype)`` for the ``count`` that argument ``name`` asked for, refused by name
     when it cannot fit: above the machine's memory on the CPU (where Linux would hand out the pages
-    lazily and stop the process once they are touched), or when the allocator fails."""
-    size = count * np.dtype(dtype).itemsize
-    fits_in_memory(name, size, xp is np, f"{count} values need")
+    lazily and stop the process once they are touched), above the GPU's, or when the allocator fails."""
+    check_fits(name, count, xp, dtype)
     try:
         return xp.empty(count, dtype=dtype)
     except MemoryError as error:  # CuPy's OutOfMemoryError too
+        size = count * np.dtype(dtype).itemsize
         raise MemoryError(f"{name}: {count} values need {size / 2**30:.3g} GiB ({error})") from None
 
 

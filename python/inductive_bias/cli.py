@@ -18,7 +18,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
-from typing import NoReturn
+from typing import Callable, NoReturn
 
 import numpy as np
 
@@ -40,36 +40,24 @@ def _integer_at_least(low: int):
     return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
+def _number_where(accepts: Callable[[float], bool], requirement: str):
+    """An argparse type: a float that ``accepts``, else the ``requirement`` in the error (NaN fails)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not accepts(value):
+            raise argparse.ArgumentTypeError(f"{requirement}, got {text}")
+        return value
+
+    return parse
 
 
-def _fraction(text: str) -> float:
-    """A share strictly between 0 and 1 (--test-fraction)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < 1:  # NaN too
-        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text}")
-    return value
-
-
-def _error_rate(text: str) -> float:
-    """A classification error in (0, 1] (--difficulty-error, difficulty --error)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value <= 1:  # NaN too
-        raise argparse.ArgumentTypeError(f"must be a classification error in (0, 1], got {text}")
-    return value
+_positive_float = _number_where(lambda v: v > 0 and math.isfinite(v), "expected a positive number")
+_fraction = _number_where(lambda v: 0 < v < 1, "must be in (0, 1)")  # --test-fraction
+_error_rate = _number_where(lambda v: 0 < v <= 1, "must be a classification error in (0, 1]")  # --difficulty-error
 
 
 class _UsageError(Exception):

@@ -27,7 +27,7 @@ from . import _backend, _dask, _validation, random, reliability
 from ._arrays import LARGE_JITTER, Array, array_module, cholesky_with_jitter, eigh, fits_in_memory, to_host
 from ._progress import progress_bar
 from .gchi2 import GeneralizedChi2
-from .posterior import Posterior, condition_number, training_and_test_targets
+from .posterior import Posterior, condition_number, training_and_test_targets, triangular_solver
 from .spaces import RandomFeatureSpace
 
 __all__ = ["ConditionalDistribution", "ConditionalReading", "conditional_distribution", "read_conditional"]
@@ -660,7 +660,7 @@ def draw_distribution(space, layers, X_train, X_test, targets_train, targets_tes
     # often as they need a jitter; full-rank draws stay below ~1e10.
     fits = not interpolating or (jitter == 0 and condition_number(L, gram, xp) * np.finfo(np.float64).eps < 1e-3)
     absolute = jitter * float(xp.trace(gram)) / gram.shape[0]
-    lower, upper = _triangular(xp)
+    lower, upper = triangular_solver(xp), triangular_solver(xp, transposed=True)
     if interpolating:
         W = lower(L, F @ G.T)  # [n, t]
         mean = W.T @ lower(L, targets_train)  # G F^T M Y
@@ -679,22 +679,6 @@ def draw_distribution(space, layers, X_train, X_test, targets_train, targets_tes
     tolerance = max(top, 0.0) * covariance.shape[0] * np.finfo(np.float64).eps  # as posterior_of_targets
     posterior = Posterior(mean, xp.maximum(eigenvalues, 0.0), eigenvectors, jitter, tolerance)
     return posterior.mse_distribution(targets_test), jitter, fits
-
-
-def _triangular(xp):
-    """(L^-1 B, L^-T B) for lower-triangular L, on SciPy or CuPy."""
-    if xp is np:
-        from scipy.linalg import solve_triangular
-    else:
-        from cupyx.scipy.linalg import solve_triangular
-
-    def lower(L, B):
-        return solve_triangular(L, B, lower=True, check_finite=False)
-
-    def upper(L, B):
-        return solve_triangular(L, B, lower=True, trans="T", check_finite=False)
-
-    return lower, upper
 
 
 def pack(distribution: GeneralizedChi2, jitter: float, t: int, fits: bool = True) -> np.ndarray:

@@ -328,22 +328,26 @@ def condition_number(L, matrix, xp) -> float:
 _SOLVE_FLOPS = 2**32  # per SciPy call: a fraction of a second, so that Ctrl-C is seen between calls
 
 
-def triangular_solver(xp):
-    """``solve(L, B) = L^-1 B`` for lower-triangular ``L`` on NumPy (SciPy) or CuPy.
+def triangular_solver(xp, transposed: bool = False):
+    """``solve(L, B) = L^-1 B`` (``L^-T B`` when ``transposed``) for lower-triangular ``L`` on NumPy
+    (SciPy) or CuPy.
 
     SciPy holds the GIL during the solve, so on the CPU a wide ``B`` is solved in blocks of columns:
     Python sees Ctrl-C between blocks.
     """
+    trans = "T" if transposed else "N"
     if xp is not np:
         from cupyx.scipy.linalg import solve_triangular as solve_on_gpu
 
-        return lambda L, B: solve_on_gpu(L, B, lower=True)
+        return lambda L, B: solve_on_gpu(L, B, lower=True, trans=trans)
     from scipy.linalg import solve_triangular
 
     def solve(L, B):
         block = max(1, _SOLVE_FLOPS // max(L.shape[0] ** 2, 1))
         if B.ndim == 1 or B.shape[1] <= block:
-            return solve_triangular(L, B, lower=True)
-        return np.hstack([solve_triangular(L, B[:, i : i + block], lower=True) for i in range(0, B.shape[1], block)])
+            return solve_triangular(L, B, lower=True, trans=trans)
+        return np.hstack(
+            [solve_triangular(L, B[:, i : i + block], lower=True, trans=trans) for i in range(0, B.shape[1], block)]
+        )
 
     return solve
